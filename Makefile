@@ -1,0 +1,48 @@
+# wopgraph: `make help` lists the targets. Everything runs from a project-local venv (.venv),
+# created and filled on first use, so a fresh machine needs only python3 and make.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.DEFAULT_GOAL := help
+.PHONY: help run serve test check lint validate build clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed ## install, then validate and build the bundled graph
+	$(BIN)/wopgraph validate
+	$(BIN)/wopgraph build
+
+validate: $(VENV)/.installed ## validate data/ against the shapes and checks
+	$(BIN)/wopgraph validate
+
+build: $(VENV)/.installed ## write the dumps into build/
+	$(BIN)/wopgraph build
+
+test: $(VENV)/.installed-test ## install what the tests need, lint, and run every test
+	$(BIN)/ruff check src tests
+	$(BIN)/python -m pytest
+
+lint: $(VENV)/.installed-test ## ruff: lint and format check
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+check: lint test ## lint, then test
+
+clean: ## remove build outputs (keeps the venv)
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""Allow ``python -m wopgraph``."""
+
+from wopgraph.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,85 @@
+"""The ``wopgraph`` command: validate, build, query (and, in later issues, serve)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from wopgraph import __version__
+from wopgraph.dataset import bundle_root, bundled
+from wopgraph.results import RESULT_FORMATS, render
+from wopgraph.sources import SourceError
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate the bundled data or the given files; print the report."""
+    from wopgraph.validation import validate
+
+    report = validate([Path(p) for p in args.paths] or None)
+    print(report.render())
+    return EXIT_OK if report.conforms else EXIT_VIOLATIONS
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """Write the dumps into the build folder."""
+    from wopgraph.build import build
+
+    for dump in build(bundled(), Path(args.out)):
+        print(f"{dump.path}  {dump.size} bytes  sha256:{dump.sha256}")
+    return EXIT_OK
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    """Run a SPARQL query (a file or the text itself) on the bundled graph."""
+    text = args.query
+    path = Path(text)
+    if len(text) < 4096 and "\n" not in text and path.suffix in (".rq", ".sparql"):
+        if not path.exists():
+            raise SourceError(path, "no such query file")
+        text = path.read_text(encoding="utf-8")
+    store = bundled().to_store()
+    try:
+        result = store.query(text, use_default_prefixes=True)
+    except SyntaxError as exc:
+        print(f"error: the query is not valid SPARQL: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(render(result, args.format))
+    return EXIT_OK
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser, one sub-command per job."""
+    top = argparse.ArgumentParser(prog="wopgraph", description=__doc__)
+    top.add_argument("--version", action="version", version=f"wopgraph {__version__}")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check data against the SHACL shapes and the checks")
+    p.add_argument("paths", nargs="*", help="RDF files or folders (default: the bundled data/)")
+    p.set_defaults(func=cmd_validate)
+
+    p = sub.add_parser("build", help="write the dataset as dumps, byte-for-byte stable")
+    p.add_argument(
+        "--out",
+        default=str(bundle_root() / "build"),
+        help="the build folder (default: build/ in the project)",
+    )
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("query", help="run a SPARQL query on the graph and print the results")
+    p.add_argument("query", help="a .rq file or the query text")
+    p.add_argument("--format", choices=["table", *RESULT_FORMATS], default="table")
+    p.set_defaults(func=cmd_query)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 1 violations, 2 bad input)."""
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except SourceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT

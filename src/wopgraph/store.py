@@ -1,0 +1,144 @@
+"""The triple store behind one interface.
+
+This is the only module that touches a triple store. Everything else asks a :class:`Store`
+for query results or quads; results and terms are pyoxigraph objects, whichever backend holds
+the data, so that serialisers and renderers need not know where the answer came from.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator, Sequence
+
+import pyoxigraph as ox
+
+from wopgraph.namespaces import PREFIXES
+
+QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
+
+
+class Store(abc.ABC):
+    """What wopgraph needs from a triple store."""
+
+    @abc.abstractmethod
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        use_default_prefixes: bool = False,
+    ) -> QueryResult:
+        """Run a SPARQL query.
+
+        The default graph is the union of all named graphs unless ``default_graphs`` names
+        graphs (``FROM`` / ``default-graph-uri``); ``named_graphs`` restricts ``GRAPH``.
+        With ``use_default_prefixes`` the usual wopgraph prefixes need not be declared.
+        Raises :class:`SyntaxError` for a malformed query.
+        """
+
+    @abc.abstractmethod
+    def add(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads (atomically)."""
+
+    @abc.abstractmethod
+    def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
+        """Replace the content of the named graph ``graph`` with ``quads`` (atomically)."""
+
+    @abc.abstractmethod
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """Iterate over all quads, or those of one named graph."""
+
+    @abc.abstractmethod
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted."""
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.quads())
+
+
+class OxigraphStore(Store):
+    """The embedded store: Oxigraph in memory, or on disk when given a path."""
+
+    def __init__(self, path: str | None = None):
+        self._store = ox.Store(path) if path else ox.Store()
+
+    def query(self, sparql, *, default_graphs=None, named_graphs=None, use_default_prefixes=False):
+        kwargs: dict = {}
+        if default_graphs:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if use_default_prefixes:
+            kwargs["prefixes"] = PREFIXES
+        return self._store.query(sparql, **kwargs)
+
+    def add(self, quads):
+        self._store.extend(list(quads))
+
+    def replace_graph(self, graph, quads):
+        triples = ox.serialize(
+            [ox.Triple(q.subject, q.predicate, q.object) for q in quads],
+            format=ox.RdfFormat.N_TRIPLES,
+        ).decode()
+        # One SPARQL Update is one transaction: readers never see the graph half-replaced.
+        self._store.update(
+            f"DROP SILENT GRAPH <{graph}> ; INSERT DATA {{ GRAPH <{graph}> {{ {triples} }} }}"
+        )
+
+    def quads(self, graph=None):
+        if graph is None:
+            return iter(self._store)
+        return self._store.quads_for_pattern(None, None, None, ox.NamedNode(graph))
+
+    def graphs(self):
+        return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def __len__(self):
+        return len(self._store)
+
+    @classmethod
+    def open_read_only(cls, path: str) -> OxigraphStore:
+        """Open the on-disk store at ``path`` read-only (several processes may do so at once)."""
+        store = cls.__new__(cls)
+        store._store = ox.Store.read_only(str(path))
+        return store
+
+    def query_with_dataset(
+        self,
+        sparql: str,
+        *,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        union_default_graph: bool = True,
+        base_iri: str | None = None,
+        use_default_prefixes: bool = False,
+    ) -> QueryResult:
+        """Run a query on exactly the dataset given, as the SPARQL 1.1 Protocol requires.
+
+        Unlike :meth:`query`, a list replaces that part of the dataset even when empty (an
+        empty default graph, no named graphs), and ``None`` leaves it to the query: its
+        ``FROM`` / ``FROM NAMED`` clauses, or else the store's graphs. With ``default_graphs``
+        ``None`` and ``union_default_graph``, the default graph is the union of all graphs;
+        pass ``False`` for a query with ``FROM`` clauses, which the union would override.
+        Relative IRIs in the query are resolved against ``base_iri``.
+        """
+        kwargs: dict = {}
+        if default_graphs is not None:
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+        elif union_default_graph:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if base_iri:
+            kwargs["base_iri"] = base_iri
+        if use_default_prefixes:
+            kwargs["prefixes"] = PREFIXES
+        return self._store.query(sparql, **kwargs)
+
+
+def open_store(location: str | None = None) -> Store:
+    """Open the store at ``location``: ``None`` for memory, a folder path for Oxigraph on disk."""
+    return OxigraphStore(location)
