@@ -110,6 +110,11 @@ def test_build_is_byte_for_byte_stable_and_complete(tmp_path, store):
     a = run("build", "--out", str(first), env={"PYTHONHASHSEED": "1"})
     b = run("build", "--out", str(second), env={"PYTHONHASHSEED": "2"})
     assert a.returncode == b.returncode == 0, a.stderr + b.stderr
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    assert len(files) > 5 and all(
+        (first / f).read_bytes() == (second / f).read_bytes() for f in files
+    )
     for suffix, oxformat, _ in DUMP_FORMATS.values():
         one, two = (first / f"wopgraph{suffix}").read_bytes(), (second / f"wopgraph{suffix}")
         assert one == two.read_bytes(), suffix
