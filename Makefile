@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help run serve test check lint validate build clean
+.PHONY: help serve run test check lint validate build clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
+
+serve: $(VENV)/.installed ## install, then serve the bundled graph (SPARQL endpoint) on HOST:PORT
+	$(BIN)/wopgraph serve --host $(HOST) --port $(PORT)
 
 run: $(VENV)/.installed ## install, then validate and build the bundled graph
 	$(BIN)/wopgraph validate

@@ -125,3 +125,13 @@ def test_build_is_byte_for_byte_stable_and_complete(tmp_path, store):
         else:
             union = {(str(q.subject), str(q.predicate), str(q.object)) for q in store.quads()}
             assert len(parsed) == len(union), suffix
+
+
+def test_query_from_clause_is_not_overridden_by_the_union(capsys):
+    """Regression: the union default graph must not swallow the query's own FROM."""
+    query = (
+        "SELECT (COUNT(*) AS ?n) FROM <https://w3id.org/wop/graph/shared> "
+        "WHERE { ?p a wop:Partnership }"
+    )
+    assert main(["query", query, "--format", "csv"]) == 0
+    assert capsys.readouterr().out.split() == ["n", "0"]

@@ -1,4 +1,4 @@
-"""The ``wopgraph`` command: validate, build, query (and, in later issues, serve)."""
+"""The ``wopgraph`` command: validate, build, query and serve the WOP knowledge graph."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from wopgraph import __version__
+from wopgraph.config import add_arguments as add_serve_arguments
 from wopgraph.dataset import bundle_root, bundled
 from wopgraph.results import RESULT_FORMATS, render
 from wopgraph.sources import SourceError
@@ -50,6 +51,19 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the graph over the SPARQL 1.1 Protocol with gunicorn until stopped."""
+    from wopgraph import config
+    from wopgraph.serve import serve
+
+    try:
+        settings = config.from_args(args)
+        return serve(settings)
+    except config.ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
 def parser() -> argparse.ArgumentParser:
     """The argument parser, one sub-command per job."""
     top = argparse.ArgumentParser(prog="wopgraph", description=__doc__)
@@ -72,6 +86,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="a .rq file or the query text")
     p.add_argument("--format", choices=["table", *RESULT_FORMATS], default="table")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("serve", help="serve the graph as a SPARQL endpoint (gunicorn)")
+    add_serve_arguments(p)
+    p.set_defaults(func=cmd_serve)
     return top
 
 

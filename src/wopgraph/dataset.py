@@ -57,7 +57,7 @@ class Dataset:
 
     def to_store(self, store: Store | None = None) -> Store:
         """Load into ``store`` (default: a new in-memory Oxigraph store) and return it."""
-        store = store or OxigraphStore()
+        store = OxigraphStore() if store is None else store
         store.add(self.quads())
         return store
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import pyoxigraph as ox
 
 from wopgraph.namespaces import PREFIXES
+from wopgraph.sparql_scan import scan
 
 QueryResult = ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples
 
@@ -27,14 +28,19 @@ class Store(abc.ABC):
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        union_default_graph: bool | None = None,
+        base_iri: str | None = None,
         use_default_prefixes: bool = False,
     ) -> QueryResult:
-        """Run a SPARQL query.
+        """Run a SPARQL query on the dataset given, as the SPARQL 1.1 Protocol requires.
 
-        The default graph is the union of all named graphs unless ``default_graphs`` names
-        graphs (``FROM`` / ``default-graph-uri``); ``named_graphs`` restricts ``GRAPH``.
-        With ``use_default_prefixes`` the usual wopgraph prefixes need not be declared.
-        Raises :class:`SyntaxError` for a malformed query.
+        A list of ``default_graphs`` / ``named_graphs`` replaces that part of the dataset,
+        even when empty; ``None`` leaves it to the query's ``FROM`` / ``FROM NAMED`` clauses,
+        or else to the store: all named graphs, and as default graph the union of all graphs.
+        ``union_default_graph`` forces (True) or forbids (False) that union; ``None`` (the
+        default) uses it unless the query has ``FROM`` clauses. Relative IRIs resolve
+        against ``base_iri``. With ``use_default_prefixes`` the usual wopgraph prefixes need
+        not be declared. Raises :class:`SyntaxError` for a malformed query.
         """
 
     @abc.abstractmethod
@@ -63,14 +69,29 @@ class OxigraphStore(Store):
     def __init__(self, path: str | None = None):
         self._store = ox.Store(path) if path else ox.Store()
 
-    def query(self, sparql, *, default_graphs=None, named_graphs=None, use_default_prefixes=False):
+    def query(
+        self,
+        sparql,
+        *,
+        default_graphs=None,
+        named_graphs=None,
+        union_default_graph=None,
+        base_iri=None,
+        use_default_prefixes=False,
+    ):
         kwargs: dict = {}
-        if default_graphs:
+        if default_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
         else:
-            kwargs["use_default_graph_as_union"] = True
-        if named_graphs:
+            if union_default_graph is None:
+                # Oxigraph's union flag would override the query's own FROM clauses.
+                union_default_graph = not scan(sparql, PREFIXES, base_iri).has_dataset
+            if union_default_graph:
+                kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+        if base_iri:
+            kwargs["base_iri"] = base_iri
         if use_default_prefixes:
             kwargs["prefixes"] = PREFIXES
         return self._store.query(sparql, **kwargs)
@@ -99,44 +120,16 @@ class OxigraphStore(Store):
     def __len__(self):
         return len(self._store)
 
+    def flush(self) -> None:
+        """Write what an on-disk store holds in memory to its files, for read-only openers."""
+        self._store.flush()
+
     @classmethod
     def open_read_only(cls, path: str) -> OxigraphStore:
         """Open the on-disk store at ``path`` read-only (several processes may do so at once)."""
         store = cls.__new__(cls)
         store._store = ox.Store.read_only(str(path))
         return store
-
-    def query_with_dataset(
-        self,
-        sparql: str,
-        *,
-        default_graphs: Sequence[str] | None = None,
-        named_graphs: Sequence[str] | None = None,
-        union_default_graph: bool = True,
-        base_iri: str | None = None,
-        use_default_prefixes: bool = False,
-    ) -> QueryResult:
-        """Run a query on exactly the dataset given, as the SPARQL 1.1 Protocol requires.
-
-        Unlike :meth:`query`, a list replaces that part of the dataset even when empty (an
-        empty default graph, no named graphs), and ``None`` leaves it to the query: its
-        ``FROM`` / ``FROM NAMED`` clauses, or else the store's graphs. With ``default_graphs``
-        ``None`` and ``union_default_graph``, the default graph is the union of all graphs;
-        pass ``False`` for a query with ``FROM`` clauses, which the union would override.
-        Relative IRIs in the query are resolved against ``base_iri``.
-        """
-        kwargs: dict = {}
-        if default_graphs is not None:
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        elif union_default_graph:
-            kwargs["use_default_graph_as_union"] = True
-        if named_graphs is not None:
-            kwargs["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-        if base_iri:
-            kwargs["base_iri"] = base_iri
-        if use_default_prefixes:
-            kwargs["prefixes"] = PREFIXES
-        return self._store.query(sparql, **kwargs)
 
 
 def open_store(location: str | None = None) -> Store:

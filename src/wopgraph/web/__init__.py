@@ -1,0 +1,40 @@
+"""The web application: :func:`create_app` builds it, gunicorn (``wopgraph serve``) runs it.
+
+Blueprints hold the pages (``sparql.py``: the SPARQL endpoint); ``http.py`` holds what every
+response shares (gzip, plain-text errors). Templates and static assets live in this package,
+never on a CDN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from wopgraph import config
+from wopgraph.endpoint import Backend, open_backend
+from wopgraph.web import http, sparql
+
+#: Largest request body accepted (a query of a few hundred KiB is already unusual).
+MAX_BODY = 1024 * 1024
+
+
+def create_app(
+    settings: config.Settings | Mapping[str, Any] | None = None, backend: Backend | None = None
+) -> Flask:
+    """Build the app: defaults, then ``WOPGRAPH_*`` environment variables, then ``settings``.
+
+    ``settings`` is a :class:`~wopgraph.config.Settings` or a mapping of overrides (tests).
+    The data is loaded here, so calling this in gunicorn's master before it forks the workers
+    (``preload``) loads it once for all. ``backend`` replaces the loading (tests).
+    """
+    if not isinstance(settings, config.Settings):
+        settings = config.load(settings)
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    app.config["WOPGRAPH_SETTINGS"] = settings
+    app.extensions["wopgraph"] = backend or open_backend(settings)
+    http.install(app)
+    app.register_blueprint(sparql.bp)
+    return app
