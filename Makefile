@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help serve run test check lint validate build clean
+.PHONY: help serve run test check lint validate build clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -37,7 +37,11 @@ validate: $(VENV)/.installed ## validate data/ against the shapes and checks
 build: $(VENV)/.installed ## write the dumps into build/
 	$(BIN)/wopgraph build
 
-test: $(VENV)/.installed-test ## install what the tests need, lint, and run every test
+browser: ## install Debian's Chromium for the browser tests when it is missing
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: $(VENV)/.installed-test browser ## install what the tests need, lint, and run every test
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 

@@ -327,3 +327,17 @@ def test_time_limit_answers_503_with_how_to_change_it():
         assert "--query-timeout" in response.text
     finally:
         slow_app.extensions["wopgraph"].executor.stop()
+
+
+def test_backend_internal_queries_return_terms(app):
+    """select/ask/construct: the API pages and reconciliation build on."""
+    from wopgraph.web.sparql import backend  # noqa: F401  (import check only)
+
+    b = app.extensions["wopgraph"]
+    rows = b.select("SELECT ?p ?m WHERE { ?p wop:mentor ?m }")
+    assert [(r["p"].value, r["m"].value) for r in rows] == [
+        ("https://w3id.org/wop/id/partnership/onee-siaap", "https://w3id.org/wop/id/operator/siaap")
+    ]
+    assert b.ask("ASK { ?p a wop:Partnership }") is True
+    triples = b.construct("DESCRIBE <https://w3id.org/wop/id/operator/onee>")
+    assert any(t.predicate.value.endswith("#country") for t in triples)

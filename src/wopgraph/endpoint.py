@@ -20,6 +20,8 @@ from multiprocessing import Pipe
 from pathlib import Path
 from typing import TypeVar
 
+import pyoxigraph as ox
+
 from wopgraph import negotiation as neg
 from wopgraph.config import ConfigError, Settings
 from wopgraph.dataset import Dataset, bundled
@@ -30,6 +32,7 @@ from wopgraph.sparql_scan import scan
 from wopgraph.store import OxigraphStore, Store
 
 T = TypeVar("T")
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 UNION_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
 UPDATE_REFUSED = (
@@ -200,6 +203,36 @@ class Backend:
         if outcome.status != "ok":
             raise EndpointError(500, f"The query failed: {outcome.message}")
         return outcome
+
+    # Internal queries, for pages and APIs built on the graph. They run in the same query
+    # process as protocol requests, so the time limit holds for them too; the wopgraph
+    # prefixes are predeclared.
+
+    def _internal(self, sparql: str, max_rows: int | None) -> Outcome:
+        job = Job(
+            query=sparql,
+            results_format="json",
+            graph_format="ntriples",
+            max_rows=max_rows if max_rows is not None else self.settings.max_rows,
+        )
+        return self.run(Prepared(job, neg.RESULTS.default, neg.GRAPHS.default))
+
+    def select(self, sparql: str, max_rows: int | None = None) -> list[dict[str, Term]]:
+        """Run a SELECT; return its rows as {variable: pyoxigraph term} (unbound ones left out)."""
+        outcome = self._internal(sparql, max_rows)
+        results = ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON)
+        names = [v.value for v in results.variables]
+        return [{n: row[n] for n in names if row[n] is not None} for row in results]
+
+    def ask(self, sparql: str) -> bool:
+        """Run an ASK query."""
+        outcome = self._internal(sparql, None)
+        return bool(ox.parse_query_results(outcome.body, format=ox.QueryResultsFormat.JSON))
+
+    def construct(self, sparql: str, max_rows: int | None = None) -> list[ox.Triple]:
+        """Run a CONSTRUCT or DESCRIBE; return its triples."""
+        outcome = self._internal(sparql, max_rows)
+        return list(ox.parse(outcome.body, format=ox.RdfFormat.N_TRIPLES))
 
 
 def read_dataset(settings: Settings) -> Dataset:

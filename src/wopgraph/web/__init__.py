@@ -14,7 +14,7 @@ from flask import Flask
 
 from wopgraph import config
 from wopgraph.endpoint import Backend, open_backend
-from wopgraph.web import http, sparql
+from wopgraph.web import http, i18n, sparql
 
 #: Largest request body accepted (a query of a few hundred KiB is already unusual).
 MAX_BODY = 1024 * 1024
@@ -36,5 +36,6 @@ def create_app(
     app.config["WOPGRAPH_SETTINGS"] = settings
     app.extensions["wopgraph"] = backend or open_backend(settings)
     http.install(app)
+    i18n.install(app)
     app.register_blueprint(sparql.bp)
     return app
