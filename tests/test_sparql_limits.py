@@ -159,6 +159,10 @@ SELECT ?m WHERE {{ SERVICE <{remote.endpoint}> {{
     assert status == 200, body
     values = [b["m"]["value"] for b in json.loads(body)["results"]["bindings"]]
     assert values == ["https://w3id.org/wop/id/operator/siaap"]
+    # The remote's access log line is written after its response: give it a moment.
+    deadline = time.monotonic() + 5
+    while "Oxigraph" not in remote.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "Oxigraph" in remote.log(), "the remote server answered the SERVICE call"
     request = urllib.request.Request(local.endpoint, headers={"Accept": "application/n-triples"})
     with urllib.request.urlopen(request, timeout=30) as response:
