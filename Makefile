@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help serve run test check lint validate build clean browser
+.PHONY: help serve run test check lint validate build clean browser bench-pages
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ lint: $(VENV)/.installed-test ## ruff: lint and format check
 	$(BIN)/ruff format --check src tests
 
 check: lint test ## lint, then test
+
+bench-pages: $(VENV)/.installed ## time entity, hub, partnership and search pages at 1M triples
+	$(BIN)/python bench/pages.py --size 1m --clients 4 --duration 10
 
 clean: ## remove build outputs (keeps the venv)
 	rm -rf build .pytest_cache .ruff_cache

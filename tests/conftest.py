@@ -29,3 +29,22 @@ def dataset() -> Dataset:
 def store(dataset):
     """An in-memory store holding the bundled dataset (read-only use, please)."""
     return dataset.to_store()
+
+
+@pytest.fixture(scope="session")
+def app():
+    """The web app over the bundled data with default settings (read-only use, please).
+
+    A module that needs other settings defines its own ``app`` fixture, which wins.
+    """
+    from wopgraph.web import create_app
+
+    app = create_app({"query_timeout": 10.0})
+    yield app
+    app.extensions["wopgraph"].executor.stop()
+
+
+@pytest.fixture
+def client(app):
+    """A test client of ``app``."""
+    return app.test_client()

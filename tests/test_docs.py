@@ -41,3 +41,16 @@ def test_every_cli_command_is_in_the_readme():
 
 def test_changelog_has_an_unreleased_section():
     assert "## [Unreleased]" in (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+
+
+def test_every_setting_is_documented_in_the_readme():
+    """Each serve setting appears in the README as its flag and its environment variable."""
+    import dataclasses
+
+    from wopgraph.config import Settings
+
+    for field in dataclasses.fields(Settings):
+        flag = "--" + field.name.replace("_", "-")
+        env = "WOPGRAPH_" + field.name.upper()
+        assert flag in README, f"README does not document {flag}"
+        assert env in README, f"README does not document {env}"

@@ -296,7 +296,7 @@ def test_browser_gets_a_query_page_with_local_assets(client):
     response = client.get("/sparql", headers={"Accept": "text/html,*/*;q=0.8"})
     assert response.content_type.startswith("text/html")
     page = BeautifulSoup(response.text, "html.parser")
-    form = page.find("form")
+    form = page.find("form", id="query-form")
     assert form.find("textarea", attrs={"name": "query"})
     assert form.find("button", attrs={"type": "submit"})
     for tag in page.find_all(["link", "script", "img"]):

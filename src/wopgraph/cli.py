@@ -9,6 +9,7 @@ from pathlib import Path
 from wopgraph import __version__
 from wopgraph.config import add_arguments as add_serve_arguments
 from wopgraph.dataset import bundle_root, bundled
+from wopgraph.enrich import add_arguments as add_enrich_arguments
 from wopgraph.results import RESULT_FORMATS, render
 from wopgraph.sources import SourceError
 
@@ -51,6 +52,13 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_enrich(args: argparse.Namespace) -> int:
+    """Fetch facts about linked entities from a partner endpoint into an enrichment graph."""
+    from wopgraph.enrich import run
+
+    return run(args)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the graph over the SPARQL 1.1 Protocol with gunicorn until stopped."""
     from wopgraph import config
@@ -86,6 +94,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="a .rq file or the query text")
     p.add_argument("--format", choices=["table", *RESULT_FORMATS], default="table")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser(
+        "enrich", help="fetch facts about linked entities from a partner SPARQL endpoint"
+    )
+    add_enrich_arguments(p)
+    p.set_defaults(func=cmd_enrich)
 
     p = sub.add_parser("serve", help="serve the graph as a SPARQL endpoint (gunicorn)")
     add_serve_arguments(p)

@@ -64,10 +64,42 @@ class Settings:
     max_rows: int = _setting(
         10_000, "most rows (SELECT) or triples (CONSTRUCT, DESCRIBE) in one response", "N"
     )
+    cache_mb: int = _setting(
+        64,
+        "megabytes of query answers each worker keeps to answer repeated queries without "
+        "evaluating them again, while the data is unchanged (0: no cache)",
+        "MB",
+    )
     allow_service: list[str] = _setting(
         [],
         "remote SPARQL endpoints a query may call with SERVICE (by default none may be called)",
         "URL",
+    )
+    base_url: str | None = _setting(
+        None,
+        "public base URL of the site (e.g. https://w3id.org/wop/), used in the dataset "
+        "description, sitemap and reconciliation manifest instead of the URL a request came to",
+        "URL",
+    )
+    build_dir: str | None = _setting(
+        None,
+        "folder the served dumps and dataset description are built into at start, when absent "
+        "or out of date (default: build/ of the project for the bundled data, a folder in the "
+        "system's temporary directory for other data)",
+        "PATH",
+    )
+    enrichment_dir: str | None = _setting(
+        None,
+        "folder of enrichment graphs (N-Quads written by wopgraph enrich) served with the "
+        "bundled data, each in its own named graph (default: build/enrichment/ of the "
+        "project; not used with --data)",
+        "PATH",
+    )
+    base: str = _setting(
+        "https://w3id.org/wop/",
+        "the base of the canonical IRIs: the server answers for IRI <base>X at the path /X "
+        "(entity pages, content negotiation); must end with /",
+        "IRI",
     )
 
     def __post_init__(self) -> None:
@@ -80,8 +112,12 @@ class Settings:
             raise ConfigError(
                 f"query_timeout must be more than 0 seconds, not {self.query_timeout}"
             )
+        if self.cache_mb < 0:
+            raise ConfigError(f"cache_mb must be 0 or more, not {self.cache_mb}")
         if self.max_rows < 1:
             raise ConfigError(f"max_rows must be at least 1, not {self.max_rows}")
+        if not self.base.startswith(("http://", "https://")) or not self.base.endswith("/"):
+            raise ConfigError(f"base must be an http(s) IRI ending with /, not {self.base!r}")
 
 
 def env_name(name: str) -> str:

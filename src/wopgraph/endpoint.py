@@ -23,11 +23,13 @@ from typing import TypeVar
 import pyoxigraph as ox
 
 from wopgraph import negotiation as neg
+from wopgraph.cache import ResultCache
 from wopgraph.config import ConfigError, Settings
-from wopgraph.dataset import Dataset, bundled
+from wopgraph.dataset import Dataset, bundle_root
+from wopgraph.enrich import enrichment_folder, enrichment_sources
 from wopgraph.executor import Executor, ExecutorError, Job, Outcome, QueryTimeout
 from wopgraph.namespaces import PREFIXES
-from wopgraph.sources import SourceError, data_sources
+from wopgraph.sources import Source, SourceError, bundled_sources, data_sources
 from wopgraph.sparql_scan import scan
 from wopgraph.store import OxigraphStore, Store
 
@@ -111,6 +113,12 @@ class Backend:
     summary: Summary
     executor: Executor
     allowed_services: frozenset[str] = field(default_factory=frozenset)
+    cache: ResultCache[Outcome] = field(default_factory=lambda: ResultCache(0))
+
+    @property
+    def data_version(self) -> Summary:
+        """What identifies the data served; answers cached under another version are stale."""
+        return self.summary
 
     def prepare(
         self, request: ProtocolRequest, accept: str | None, base_iri: str | None = None
@@ -186,7 +194,13 @@ class Backend:
         return chosen["results"], chosen["graphs"]
 
     def run(self, prepared: Prepared) -> Outcome:
-        """Run a prepared job; time-outs, syntax errors and failures become EndpointErrors."""
+        """Run a prepared job; time-outs, syntax errors and failures become EndpointErrors.
+
+        Answers are cached per data version (see :mod:`wopgraph.cache`).
+        """
+        cached = self.cache.get(self.data_version, prepared.job)
+        if cached is not None:
+            return cached
         try:
             outcome = self.executor.run(prepared.job)
         except QueryTimeout as exc:
@@ -202,6 +216,7 @@ class Backend:
             raise EndpointError(400, f"The query is not valid SPARQL: {outcome.message}")
         if outcome.status != "ok":
             raise EndpointError(500, f"The query failed: {outcome.message}")
+        self.cache.put(self.data_version, prepared.job, outcome, len(outcome.body) + 200)
         return outcome
 
     # Internal queries, for pages and APIs built on the graph. They run in the same query
@@ -235,11 +250,20 @@ class Backend:
         return list(ox.parse(outcome.body, format=ox.RdfFormat.N_TRIPLES))
 
 
-def read_dataset(settings: Settings) -> Dataset:
-    """The dataset to serve: the ``data`` files if given, else the bundled graph."""
+def served_sources(settings: Settings) -> list[Source]:
+    """The files served: the ``data`` files if given, else the bundled graph plus the
+    enrichment graphs ``wopgraph enrich`` wrote (``*.nq`` in ``build/enrichment/`` or the
+    ``enrichment_dir`` setting), each in its own named graph, apart from the curated ones."""
     if settings.data:
-        return Dataset.read(data_sources([Path(p) for p in settings.data]))
-    return bundled()
+        return data_sources([Path(p) for p in settings.data])
+    return bundled_sources(bundle_root()) + enrichment_sources(
+        enrichment_folder(settings.enrichment_dir)
+    )
+
+
+def read_dataset(settings: Settings) -> Dataset:
+    """The dataset to serve (see :func:`served_sources`)."""
+    return Dataset.read(served_sources(settings))
 
 
 def summarize(store: Store) -> Summary:
@@ -323,4 +347,10 @@ def open_backend(settings: Settings) -> Backend:
     """Load what ``settings`` say to serve and make the backend (no query process yet)."""
     open_store, summary = load_store(settings)
     executor = Executor(open_store, settings.query_timeout)
-    return Backend(settings, summary, executor, frozenset(settings.allow_service))
+    return Backend(
+        settings,
+        summary,
+        executor,
+        frozenset(settings.allow_service),
+        ResultCache(settings.cache_mb * 1024 * 1024),
+    )

@@ -4,22 +4,26 @@ A GET on the endpoint without a query returns it (SPARQL 1.1 Service Description
 It says where the endpoint is (``sd:endpoint``, the URL the client used), the language
 (SPARQL 1.1 Query; no Update), every result format, that the default graph is the union of all
 named graphs (``sd:UnionDefaultGraph``), and the default dataset: each named graph with its
-triple count (``void:triples``).
+triple count (``void:triples``), and ``rdfs:seeAlso`` the VoID description at
+``/.well-known/void`` (whose dataset names this endpoint as its ``void:sparqlEndpoint``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
 from wopgraph.endpoint import Summary
+from wopgraph.namespaces import BASE
 from wopgraph.writers import GRAPH_FORMATS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 RDFS_COMMENT = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#comment")
+RDFS_SEE_ALSO = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#seeAlso")
 DCT_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
 DCT_DESCRIPTION = ox.NamedNode("http://purl.org/dc/terms/description")
 #: Prefixes for the Turtle and RDF/XML forms.
@@ -88,6 +92,14 @@ def describe(
                 language="en",
             ),
         ),
+    ]
+    # The VoID + DCAT description of what the endpoint serves (/.well-known/void, RFC 8615),
+    # and the dataset's own link back to this endpoint.
+    void_url = ox.NamedNode(urljoin(endpoint, "/.well-known/void"))
+    out += [
+        ox.Triple(dataset, RDFS_SEE_ALSO, void_url),
+        ox.Triple(ox.NamedNode(BASE + "dataset"), ox.NamedNode(VOID + "sparqlEndpoint"), service),
+        ox.Triple(ox.NamedNode(BASE + "dataset"), RDFS_SEE_ALSO, void_url),
     ]
     if federated:
         out.insert(4, ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))

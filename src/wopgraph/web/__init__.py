@@ -1,8 +1,8 @@
 """The web application: :func:`create_app` builds it, gunicorn (``wopgraph serve``) runs it.
 
-Blueprints hold the pages (``sparql.py``: the SPARQL endpoint); ``http.py`` holds what every
-response shares (gzip, plain-text errors). Templates and static assets live in this package,
-never on a CDN.
+Blueprints hold the pages (``sparql.py``: the SPARQL endpoint and its query page;
+``queries.py``: the canned queries); ``http.py`` holds what every response shares (gzip,
+plain-text errors). Templates and static assets live in this package, never on a CDN.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from flask import Flask
 
 from wopgraph import config
 from wopgraph.endpoint import Backend, open_backend
-from wopgraph.web import http, i18n, sparql
+from wopgraph.web import citation, crawl, http, i18n, pages, published, queries, reconcile, sparql
 
 #: Largest request body accepted (a query of a few hundred KiB is already unusual).
 MAX_BODY = 1024 * 1024
@@ -38,4 +38,10 @@ def create_app(
     http.install(app)
     i18n.install(app)
     app.register_blueprint(sparql.bp)
+    pages.install(app)
+    app.register_blueprint(queries.bp)
+    app.register_blueprint(reconcile.bp)
+    app.register_blueprint(published.bp)
+    app.register_blueprint(crawl.bp)
+    app.register_blueprint(citation.bp)
     return app

@@ -2,19 +2,20 @@
 
 GET ``?query=``, POST form-encoded and POST ``application/sparql-query``; ``default-graph-uri``
 and ``named-graph-uri``; the answer's format by ``Accept`` or ``format=``. A GET without a query
-returns the service description (RDF, or a small query page for a browser). Reads are open to
-any origin (CORS). The checks and the running live in :mod:`wopgraph.endpoint`; this module
-only reads the HTTP request and writes the HTTP response.
+returns the service description (RDF), or for a browser the query page (:mod:`query_page`).
+Reads are open to any origin (CORS). The checks and the running live in
+:mod:`wopgraph.endpoint`; this module only reads the HTTP request and writes the HTTP response.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, request
 
 from wopgraph import negotiation as neg
 from wopgraph import service_description as sd
 from wopgraph.endpoint import UPDATE_REFUSED, Backend, EndpointError, Prepared, ProtocolRequest
 from wopgraph.executor import Outcome
+from wopgraph.web import query_page
 from wopgraph.web.http import parse_pairs, text_error
 
 bp = Blueprint("sparql", __name__)
@@ -84,13 +85,7 @@ def description(protocol: ProtocolRequest) -> Response:
         raise EndpointError(406, str(exc)) from exc
     here, settings = request.base_url, backend().settings
     if fmt.name == "html":
-        body = render_template(
-            "sparql.html",
-            endpoint=here,
-            summary=backend().summary,
-            settings=settings,
-            formats=neg.RESULTS.formats,
-        )
+        body = query_page.render(backend())
     else:
         triples = sd.describe(
             here,

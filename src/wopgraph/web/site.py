@@ -1,0 +1,131 @@
+"""What the browsing pages share within one process: the base, the backend and the caches.
+
+The graph does not change while the server runs (it is read-only), so what every page needs
+and is the same for all (the model's terms, the shapes' layout, counts, the search index, the
+map) is computed once per process on first use and kept. Each gunicorn worker fills its own
+caches lazily: nothing is computed in the master, so start-up stays as fast as before.
+
+:attr:`Site.fingerprint` names the served data and code; with the request it makes the ETag
+of every page, so a repeated request is answered 304 before any query runs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import cached_property
+from pathlib import Path
+
+from flask import current_app
+
+from wopgraph import iris, layout, search, terms
+from wopgraph.dataset import bundle_root
+from wopgraph.labels import Text
+
+WEB = Path(__file__).resolve().parent
+
+
+def _newest_mtime(paths: list[Path]) -> float:
+    """The newest modification time of the files under ``paths`` (0 when there are none)."""
+    newest = 0.0
+    for path in paths:
+        if path.is_file():
+            newest = max(newest, path.stat().st_mtime)
+        elif path.is_dir():
+            for folder, _, files in os.walk(path):
+                for name in files:
+                    newest = max(newest, (Path(folder) / name).stat().st_mtime)
+    return newest
+
+
+class Site:
+    """The browsing pages' view of the served graph, with per-process caches."""
+
+    def __init__(self, backend, base: str):
+        """``backend`` answers queries (a :class:`~wopgraph.endpoint.Backend`); IRIs: ``base``."""
+        self.backend = backend
+        self.base = base
+        self._caches: dict[str, object] = {}
+
+    @cached_property
+    def terms(self) -> terms.Terms:
+        """The model's terms (labels, definitions, domains, ranges)."""
+        return terms.load(self.backend.select)
+
+    @cached_property
+    def shapes(self) -> layout.Shapes:
+        """The shapes' layout."""
+        return layout.load(self.backend.select)
+
+    @cached_property
+    def search_index(self) -> search.SearchIndex:
+        """The search index (built through the query process when not preloaded)."""
+        return search.build(lambda q: self.backend.select(q, max_rows=10**9))
+
+    def preload(self, store) -> None:
+        """Fill the caches straight from an in-memory ``store``, before gunicorn forks.
+
+        The workers then share them (copy-on-write) instead of each building its own on its
+        first request: at a million triples the search index takes seconds to build.
+        """
+
+        def select(query: str, max_rows: int | None = None) -> list[dict]:
+            result = store.query(query, union_default_graph=True, use_default_prefixes=True)
+            names = [v.value for v in result.variables]
+            return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+        self.terms = terms.load(select)
+        self.shapes = layout.load(select)
+        self.search_index = search.build(select)
+
+    @cached_property
+    def data_modified(self) -> float:
+        """When the served data last changed: the newest source file (or store file)."""
+        settings = self.backend.settings
+        paths = [Path(p) for p in settings.data] or [
+            bundle_root() / "ontology",
+            bundle_root() / "data",
+        ]
+        if settings.store:
+            paths.append(Path(settings.store))
+        return _newest_mtime(paths) or 0.0
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short hash of what the pages are made from: data, its size, code and templates."""
+        summary = self.backend.summary
+        code = _newest_mtime([WEB.parent])
+        seed = repr((summary.graphs, summary.union_triples, self.data_modified, code, self.base))
+        return hashlib.sha256(seed.encode()).hexdigest()[:16]
+
+    def cached(self, key: str, make):
+        """The value cached under ``key``, made by ``make()`` on first use."""
+        if key not in self._caches:
+            self._caches[key] = make()
+        return self._caches[key]
+
+    def href(self, iri: str) -> str:
+        """Where a link to ``iri`` goes: its local path if under the base, a term's section on
+        the ontology page, else the IRI itself (an outbound link)."""
+        path = iris.path_for_iri(self.base, iri)
+        if path is not None:
+            return path
+        term = self.terms.get(iri)
+        if term is not None and (term.is_class or term.is_property):
+            return "/ontology#" + iris.anchor(iri)
+        return iri
+
+    def is_local(self, iri: str) -> bool:
+        """Whether ``iri`` has a page on this server."""
+        return iri.startswith(self.base)
+
+    def label(self, iri: str, lang: str, known=None) -> Text:
+        """The label of ``iri``: from ``known`` labels if there, else from the model's terms."""
+        if known is not None and known.knows(iri):
+            return known.get(iri, lang)
+        return self.terms.label(iri, lang)
+
+
+def site() -> Site:
+    """The current app's :class:`Site`."""
+    return current_app.extensions["wopgraph.site"]
