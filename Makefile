@@ -7,7 +7,8 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help serve run test check lint validate build clean browser bench-pages
+.PHONY: help serve run test check lint validate build clean browser bench bench-pages
+BENCH_ARGS ?= --sizes 10k,100k,1m --clients 4 --duration 3
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +51,10 @@ lint: $(VENV)/.installed-test ## ruff: lint and format check
 	$(BIN)/ruff format --check src tests
 
 check: lint test ## lint, then test
+
+bench: $(VENV)/.installed ## benchmark serve vs bare pyoxigraph, rdflib, Virtuoso (~21 min; bench/README.md)
+	@command -v virtuoso-t >/dev/null || echo "no Virtuoso (apt-get install virtuoso-opensource): its column will say not run"
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-pages: $(VENV)/.installed ## time entity, hub, partnership and search pages at 1M triples
 	$(BIN)/python bench/pages.py --size 1m --clients 4 --duration 10

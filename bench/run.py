@@ -1,0 +1,580 @@
+"""Benchmark ``wopgraph serve`` against a bare pyoxigraph endpoint, rdflib and Virtuoso.
+
+    .venv/bin/python bench/run.py [--sizes 10k,100k,1m] [--clients 4] [--duration 3]
+
+In one run, for each corpus size: generate the synthetic corpus (cached in build/bench/), then
+start each system on a free 127.0.0.1 port with that corpus, send it every query of
+``queries/*.rq`` (not ``checks/``) plus entity-page and label-search queries through HTTP from
+concurrent keep-alive clients, and record p50/p95 latency and throughput; then stop it. The
+report (Markdown) is printed and written into BENCHMARKS.md between the ``bench:begin`` and
+``bench:end`` markers (text outside them is kept); the raw figures go to
+``build/bench/results.json``. See bench/README.md for what each column means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(ROOT / "src"))
+
+import pyoxigraph as ox  # noqa: E402
+import rdflib  # noqa: E402
+from load import Cell, measure, strip_prologue_comments  # noqa: E402
+from systems import Gunicorn, Server, Virtuoso, Wopgraph, cpu_model  # noqa: E402
+
+from wopgraph import synthetic  # noqa: E402
+
+BUILD = ROOT / "build" / "bench"
+SYSTEMS = ["wopgraph", "oxigraph", "rdflib", "virtuoso"]
+#: Queries measured with 1 and with 2 wopgraph workers (cheap, medium, heavy-ish).
+WORKER_QUERIES = ["describe-entity", "challenges-by-kind", "self-financed-partnerships"]
+#: Queries measured again with wopgraph's result cache on (its default size).
+CACHE_QUERIES = [
+    "challenges-by-kind",
+    "partnerships-mentor-mentee",
+    "phases-and-tracks",
+    "describe-entity",
+    "entity-page-hub",
+    "label-search",
+]
+#: Federated queries are left out: they would send requests off this machine.
+SERVICE = re.compile(r"\bSERVICE\b", re.IGNORECASE)
+BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
+#: Seconds of rest between a server's first answer and the first measurement.
+SETTLE = 1.0
+RDFS_PREFIX = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
+
+
+@dataclass
+class Query:
+    name: str
+    text: str
+    kind: str  # "library" (queries/*.rq) or "page" (entity page / search)
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def corpus(size: int, seed: int) -> tuple[Path, dict]:
+    """The corpus file for ``size`` (generated unless cached and newer than the generator)."""
+    path = BUILD / f"synthetic-{synthetic.size_label(size)}.nq"
+    meta = path.with_name(path.name + ".json")
+    src = Path(synthetic.__file__)
+    if path.exists() and meta.exists() and path.stat().st_mtime > src.stat().st_mtime:
+        summary = json.loads(meta.read_text())
+        if summary.get("seed") == seed and summary.get("target") == size:
+            return path, summary
+    t0 = time.perf_counter()
+    synthetic.write(path, size, seed)
+    summary = json.loads(meta.read_text())
+    log(f"generated {path.name}: {summary['triples']} triples in {time.perf_counter() - t0:.1f} s")
+    return path, summary
+
+
+def queries(summary: dict, only: list[str] | None) -> list[Query]:
+    found = []
+    for path in sorted((ROOT / "queries").glob("*.rq")):
+        text = strip_prologue_comments(path.read_text("utf-8"))
+        if SERVICE.search(text):
+            continue  # federated: it would call a remote endpoint (loopback traffic only here)
+        found.append(Query(path.stem, text, "library"))
+    hub = summary["hubs"][0]["iri"]
+    entity = summary["ordinary_operator"]
+    term = summary["search_term"]
+    page = (
+        "CONSTRUCT {{ <{e}> ?p ?o . ?s ?q <{e}> }}\n"
+        "WHERE {{ {{ <{e}> ?p ?o }} UNION {{ ?s ?q <{e}> }} }}"
+    )
+    found += [
+        Query("describe-entity", f"DESCRIBE <{entity}>", "page"),
+        Query("describe-hub", f"DESCRIBE <{hub}>", "page"),
+        Query("entity-page-entity", page.format(e=entity), "page"),
+        Query("entity-page-hub", page.format(e=hub), "page"),
+        Query(
+            "label-search",
+            RDFS_PREFIX + "SELECT ?entity ?label WHERE {\n  ?entity rdfs:label ?label .\n"
+            f'  FILTER (CONTAINS(LCASE(?label), "{term}"))\n}}\n'
+            "ORDER BY STRLEN(STR(?label)) ?entity\nLIMIT 20\n",
+            "page",
+        ),
+    ]
+    if only:
+        found = [q for q in found if any(o in q.name for o in only)]
+    return found
+
+
+def run_system(
+    server: Server, qs: list[Query], *, clients: int, duration: float, max_requests=None
+) -> dict:
+    """Start ``server``, measure every query, stop it; return its record."""
+    record: dict = {"cells": {}, "startup": None, "memory": {}, "notes": server.notes}
+    log(f"  {server.name}: starting")
+    try:
+        record["startup"] = server.start()
+    except Exception as exc:  # noqa: BLE001 - report the system as not run, go on
+        record["status"] = f"not run: {exc}"
+        log(f"  {server.name}: {record['status']}")
+        return record
+    log(f"  {server.name}: answering after {record['startup']:.1f} s")
+    time.sleep(SETTLE)  # let start-up work (forks, checkpoints, page cache) finish
+    record["memory_idle"] = server.memory()
+    try:
+        for q in qs:
+            cell = measure(
+                server.endpoint,
+                q.text,
+                clients=clients,
+                duration=duration,
+                timeout=server.timeout,
+                max_requests=max_requests,
+            )
+            record["cells"][q.name] = cell
+            log(f"    {q.name:36s} {describe(cell)}")
+            if cell.status == "timeout" or (cell.status == "error" and "Errno" in cell.note):
+                server.recover()
+        record["memory"] = server.memory()
+    finally:
+        if isinstance(server, Virtuoso):
+            record["load_seconds"] = server.load_seconds
+            record["server_seconds"] = server.server_seconds
+        server.stop()
+    record["status"] = "ok"
+    return record
+
+
+def describe(cell: Cell) -> str:
+    if cell.status in ("timeout", "error") and not cell.latencies:
+        return f"{cell.status}: {cell.note}"
+    p95 = f" p95 {cell.p95 * 1000:.1f} ms" if cell.p95 is not None else ""
+    extra = f" ({cell.note})" if cell.note else ""
+    return (
+        f"p50 {cell.p50 * 1000:.1f} ms{p95}, {cell.rps:.1f} req/s, n={cell.n}, "
+        f"rows={cell.rows}{extra}"
+    )
+
+
+# --- report ----------------------------------------------------------------------------------
+
+
+def ms(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    v = seconds * 1000
+    if v < 10:
+        return f"{v:.2f}"
+    if v < 100:
+        return f"{v:.1f}"
+    return f"{v:,.0f}"
+
+
+def latency_cell(cell: Cell | None) -> str:
+    if cell is None:
+        return "not run"
+    if cell.status == "timeout" and not cell.latencies:
+        return f"≥ {cell.timeout * 1000:,.0f}"
+    if cell.status == "error" and not cell.latencies:
+        return "error"
+    text = ms(cell.p50)
+    if cell.p95 is not None:
+        text += f" ({ms(cell.p95)})"
+    if cell.single:
+        text += " ¹"
+    if cell.errors:
+        text += " ²"
+    return text
+
+
+def rps_cell(cell: Cell | None) -> str:
+    if cell is None or cell.rps is None:
+        return "–"
+    r = cell.rps
+    return f"{r:.1f}" if r < 100 else f"{r:,.0f}"
+
+
+def ok(cell: Cell | None) -> bool:
+    return cell is not None and cell.p50 is not None and cell.status != "timeout"
+
+
+def ratio(num: Cell | None, den: Cell | None) -> tuple[str, float | None]:
+    """``num.p50 / den.p50`` as text; bounds when one side timed out."""
+    if ok(num) and ok(den):
+        r = num.p50 / den.p50
+        return f"{r:.2f}" if r < 10 else f"{r:.0f}", r
+    if num is not None and num.status == "timeout" and not num.latencies and ok(den):
+        return f"≥ {num.timeout / den.p50:.0f}", None
+    if den is not None and den.status == "timeout" and not den.latencies and ok(num):
+        r = num.p50 / den.timeout
+        return f"≤ {r:.2f}" if r < 10 else f"≤ {r:.0f}", None
+    return "–", None
+
+
+def fmt_load(load) -> str:
+    return "/".join(f"{x:.1f}" for x in load) if load else "?"
+
+
+def geomean(values: list[float]) -> float | None:
+    values = [v for v in values if v and v > 0]
+    if not values:
+        return None
+    return math.exp(sum(math.log(v) for v in values) / len(values))
+
+
+def mem_text(mem: dict) -> str:
+    if not mem:
+        return "–"
+    children = mem.get("children") or []
+    main = mem.get("main")
+    parts = [f"main {main:,.0f}" if main is not None else "main –"]
+    if children:
+        parts.append("others " + ", ".join(f"{c:,.0f}" for c in children))
+    return "; ".join(parts)
+
+
+def report(run: dict) -> str:
+    out: list[str] = []
+    meta = run["meta"]
+    out.append(
+        f"Run of {meta['date']} on `{meta['host']}`: {meta['nproc']} cores "
+        f"({meta['cpu']}), {meta['mem_gib']:.0f} GiB. Python {meta['python']}, "
+        f"pyoxigraph {meta['pyoxigraph']}, rdflib {meta['rdflib']}, gunicorn "
+        f"{meta['gunicorn']}, Virtuoso {meta['virtuoso']}."
+    )
+    out.append("")
+    out.append(f"Command: `{meta['command']}`")
+    out.append("")
+    out.append(
+        f"Settings: {meta['clients']} concurrent clients; a window of {meta['duration']:g} s "
+        f"per query and system ({meta['duration_large']:g} s at 1M triples and more); "
+        f"per-request limit {meta['timeout']:g} s (rdflib {meta['rdflib_timeout']:g} s, at most "
+        f"{meta['rdflib_requests']} requests per query); {meta['workers']} workers for "
+        "wopgraph and the bare endpoints. Latencies in milliseconds: p50 (p95); p95 only "
+        "with at least 10 requests. Whole run: "
+        f"{meta.get('elapsed_min', 0):.1f} min; load average (1, 5, 15 min) "
+        f"{fmt_load(meta.get('loadavg_start'))} before it, {fmt_load(meta.get('loadavg_end'))} "
+        "after it."
+    )
+    out.append("")
+    out.append(
+        "Left out: the federated queries of `queries/` (they use `SERVICE`, which would send "
+        "requests off this machine)."
+    )
+    out.append("")
+    out.append(
+        "One run on a shared, noisy 2-core machine, with the load clients on the same cores as "
+        "the servers: read the figures as orders of magnitude and ratios within one run, not "
+        "as absolute numbers."
+    )
+    out.append("")
+    headline = []
+    for size_name, sized in run["sizes"].items():
+        out.append(f"### {size_name} triples")
+        out.append("")
+        c = sized["corpus"]
+        hubs = ", ".join(str(h["mentor_of"]) for h in c["hubs"])
+        out.append(
+            f"Corpus `{sized['file']}`: {c['triples']:,} triples ({c['model_triples']:,} of them "
+            f"the real ontology and vocabularies), {c['partnerships']:,} partnerships, "
+            f"{c['operators']:,} operators; the three hub operators mentor {hubs} partnerships."
+        )
+        out.append("")
+        systems = sized["systems"]
+        out.append("| system | start-up to first answer (s) | RSS after the run (MiB) | status |")
+        out.append("| --- | ---: | --- | --- |")
+        for name in [*SYSTEMS, "wopgraph-1-worker", "wopgraph-cache"]:
+            rec = systems.get(name)
+            if rec is None:
+                continue
+            start = f"{rec['startup']:.1f}" if rec.get("startup") else "–"
+            if name == "virtuoso" and rec.get("load_seconds") is not None:
+                start += (
+                    f" (server {rec['server_seconds']:.1f} + bulk load {rec['load_seconds']:.1f})"
+                )
+            status = rec.get("status", "")
+            if rec.get("notes"):
+                status += "; " + "; ".join(rec["notes"])
+            out.append(f"| {name} | {start} | {mem_text(rec.get('memory', {}))} | {status} |")
+        out.append("")
+        cells = {n: systems.get(n, {}).get("cells", {}) for n in SYSTEMS}
+        names = sized["queries"]
+        out.append(
+            "| query | rows | wopgraph | bare oxigraph | rdflib | Virtuoso | wop/oxi | "
+            "rdflib/wop | Virtuoso/wop |"
+        )
+        out.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        wo, rw, vw = [], [], []
+        mismatches = []
+        for q in names:
+            w, o, r, v = (cells[s].get(q) for s in SYSTEMS)
+            rows = {
+                s: cells[s][q].rows
+                for s in SYSTEMS
+                if cells[s].get(q) and cells[s][q].rows is not None
+            }
+            ref_rows = rows.get("wopgraph", rows.get("oxigraph"))
+            if len(set(rows.values())) > 1:
+                mismatches.append(f"`{q}`: " + ", ".join(f"{s} {n:,}" for s, n in rows.items()))
+            rows_text = f"{ref_rows:,}" if ref_rows is not None else "–"
+            if len(set(rows.values())) > 1:
+                rows_text += " ³"
+            t1, r1 = ratio(w, o)
+            t2, r2 = ratio(r, w)
+            t3, r3 = ratio(v, w)
+            wo.append(r1)
+            rw.append(r2)
+            vw.append(r3)
+            out.append(
+                f"| {q} | {rows_text} | {latency_cell(w)} | {latency_cell(o)} | "
+                f"{latency_cell(r)} | {latency_cell(v)} | {t1} | {t2} | {t3} |"
+            )
+        g1, g2, g3 = (
+            geomean([x for x in wo if x]),
+            geomean([x for x in rw if x]),
+            geomean([x for x in vw if x]),
+        )
+
+        def gtext(g, vals):
+            n = len([x for x in vals if x])
+            return f"{g:.2f} ({n} queries)" if g else "–"
+
+        means = f"{gtext(g1, wo)} | {gtext(g2, rw)} | {gtext(g3, vw)}"
+        out.append(f"| **geometric mean** | | | | | | {means} |")
+        out.append("")
+        out.append("Throughput (requests per second, all clients together):")
+        out.append("")
+        out.append("| query | wopgraph | bare oxigraph | rdflib | Virtuoso |")
+        out.append("| --- | ---: | ---: | ---: | ---: |")
+        for q in names:
+            out.append(f"| {q} | " + " | ".join(rps_cell(cells[s].get(q)) for s in SYSTEMS) + " |")
+        out.append("")
+        one = systems.get("wopgraph-1-worker", {}).get("cells", {})
+        if one:
+            out.append("wopgraph with 1 and 2 workers (requests per second):")
+            out.append("")
+            out.append("| query | 1 worker | 2 workers | 2 / 1 |")
+            out.append("| --- | ---: | ---: | ---: |")
+            for q in WORKER_QUERIES:
+                a, b = one.get(q), cells["wopgraph"].get(q)
+                if a is None or b is None or a.rps is None or b.rps is None:
+                    continue
+                out.append(f"| {q} | {rps_cell(a)} | {rps_cell(b)} | {b.rps / a.rps:.2f} |")
+            out.append("")
+        cached = systems.get("wopgraph-cache", {}).get("cells", {})
+        if cached:
+            out.append(
+                "wopgraph with its result cache on (`--cache-mb` default; the columns above "
+                "run with `--cache-mb 0`): p50 ms (p95) and requests per second:"
+            )
+            out.append("")
+            out.append("| query | no cache | no cache req/s | cache | cache req/s |")
+            out.append("| --- | ---: | ---: | ---: | ---: |")
+            for q in CACHE_QUERIES:
+                a, b = cells["wopgraph"].get(q), cached.get(q)
+                if a is None or b is None:
+                    continue
+                out.append(
+                    f"| {q} | {latency_cell(a)} | {rps_cell(a)} | {latency_cell(b)} | "
+                    f"{rps_cell(b)} |"
+                )
+            out.append("")
+        if mismatches:
+            out.append("³ Result counts differ between systems: " + "; ".join(mismatches) + ".")
+            out.append("")
+        headline.append((size_name, g1, g2, g3))
+    out.append(
+        "¹ measured by a single request: it took longer than the measuring window. "
+        "² some requests failed (see results.json). ≥: the request hit the per-request limit; "
+        "ratios with ≥ or ≤ are bounds."
+    )
+    out.append("")
+    out.append("Headline (geometric means of the per-query p50 ratios):")
+    out.append("")
+    out.append("| size | wopgraph / bare oxigraph | rdflib / wopgraph | Virtuoso / wopgraph |")
+    out.append("| --- | ---: | ---: | ---: |")
+    for size_name, g1, g2, g3 in headline:
+        f = lambda g: f"{g:.2f}" if g else "–"  # noqa: E731
+        out.append(f"| {size_name} | {f(g1)} | {f(g2)} | {f(g3)} |")
+    return "\n".join(out) + "\n"
+
+
+def write_benchmarks(path: Path, body: str) -> None:
+    """Replace the generated part of BENCHMARKS.md, keeping the text around it."""
+    block = f"{BEGIN}\n{body}{END}\n"
+    if path.exists():
+        text = path.read_text("utf-8")
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            tail = rest.split(END, 1)[1].lstrip("\n")
+            path.write_text(head + block + ("\n" + tail if tail else ""), "utf-8")
+            return
+        path.write_text(text.rstrip("\n") + "\n\n" + block, "utf-8")
+        return
+    path.write_text("# Benchmarks\n\n" + block, "utf-8")
+
+
+def to_json(run: dict) -> dict:
+    def conv(o):
+        if isinstance(o, Cell):
+            return o.to_json()
+        if isinstance(o, dict):
+            return {k: conv(v) for k, v in o.items()}
+        if isinstance(o, list):
+            return [conv(v) for v in o]
+        return o
+
+    return conv(run)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--sizes", default="10k,100k,1m", help="corpus sizes (triples), comma-separated"
+    )
+    ap.add_argument("--clients", type=int, default=4, help="concurrent HTTP clients")
+    ap.add_argument(
+        "--duration",
+        type=float,
+        default=3.0,
+        help="seconds of load per query and system (halved at 1M triples and more)",
+    )
+    ap.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="per-request limit (s) for wopgraph, bare oxigraph and Virtuoso",
+    )
+    ap.add_argument(
+        "--rdflib-timeout", type=float, default=10.0, help="per-request limit for rdflib (s)"
+    )
+    ap.add_argument(
+        "--rdflib-requests", type=int, default=4, help="most requests per query for rdflib"
+    )
+    ap.add_argument(
+        "--workers", type=int, default=2, help="workers of wopgraph and the bare endpoints"
+    )
+    ap.add_argument("--systems", default=",".join(SYSTEMS), help="which systems to run")
+    ap.add_argument(
+        "--queries",
+        default="",
+        help="only queries whose name contains one of these (comma-separated)",
+    )
+    ap.add_argument("--seed", type=int, default=synthetic.DEFAULT_SEED)
+    ap.add_argument(
+        "--out",
+        default=str(ROOT / "BENCHMARKS.md"),
+        help="the Markdown report to update ('' for none)",
+    )
+    ap.add_argument("--json", default=str(BUILD / "results.json"), help="raw results")
+    args = ap.parse_args(argv)
+
+    # SIGTERM ends the run like Ctrl-C: the running server is stopped on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    started = time.perf_counter()
+    sizes = [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    wanted = [s.strip() for s in args.systems.split(",") if s.strip()]
+    only = [s.strip() for s in args.queries.split(",") if s.strip()] or None
+    wop_ok, wop_why = Wopgraph.available() if "wopgraph" in wanted else (False, "not selected")
+    virt_ok, virt_why = Virtuoso.available() if "virtuoso" in wanted else (False, "not selected")
+    import gunicorn
+
+    meta = {
+        "date": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+        "host": platform.node(),
+        "nproc": os.cpu_count(),
+        "cpu": cpu_model(),
+        "mem_gib": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30,
+        "python": platform.python_version(),
+        "pyoxigraph": ox.__version__,
+        "rdflib": rdflib.__version__,
+        "gunicorn": gunicorn.__version__,
+        "virtuoso": Virtuoso.version() if virt_ok else f"not run ({virt_why})",
+        "command": ".venv/bin/python bench/run.py "
+        + " ".join(shlex.quote(a) for a in (argv if argv is not None else sys.argv[1:])),
+        "clients": args.clients,
+        "duration": args.duration,
+        "duration_large": args.duration / 2,
+        "timeout": args.timeout,
+        "rdflib_timeout": args.rdflib_timeout,
+        "rdflib_requests": args.rdflib_requests,
+        "workers": args.workers,
+        "loadavg_start": os.getloadavg(),
+    }
+    run = {"meta": meta, "sizes": {}}
+    logs = BUILD / "logs"
+    for size in sizes:
+        label = synthetic.size_label(size)
+        log(f"size {label}")
+        path, summary = corpus(size, args.seed)
+        qs = queries(summary, only)
+        duration = args.duration if size < 1_000_000 else args.duration / 2
+        systems: dict = {}
+        common = dict(clients=args.clients, duration=duration)
+        for name in SYSTEMS:
+            if name not in wanted:
+                continue
+            if name == "wopgraph":
+                if not wop_ok:
+                    systems[name] = {"status": f"not run ({wop_why})", "cells": {}}
+                    continue
+                server = Wopgraph(path, logs, args.workers, args.timeout)
+                systems[name] = run_system(server, qs, **common)
+                subset = [q for q in qs if q.name in WORKER_QUERIES]
+                if subset and args.workers != 1:
+                    one = Wopgraph(path, logs, 1, args.timeout)
+                    one.name = "wopgraph-1-worker"
+                    systems["wopgraph-1-worker"] = run_system(one, subset, **common)
+                subset = [q for q in qs if q.name in CACHE_QUERIES]
+                if subset and "--cache-mb" in Wopgraph.help_text():
+                    cached = Wopgraph(path, logs, args.workers, args.timeout, cache=True)
+                    cached.name = "wopgraph-cache"
+                    systems["wopgraph-cache"] = run_system(cached, subset, **common)
+            elif name == "oxigraph":
+                server = Gunicorn("oxigraph", path, logs, args.workers, args.timeout)
+                systems[name] = run_system(server, qs, **common)
+            elif name == "rdflib":
+                server = Gunicorn("rdflib", path, logs, args.workers, args.rdflib_timeout)
+                systems[name] = run_system(server, qs, max_requests=args.rdflib_requests, **common)
+            elif name == "virtuoso":
+                if not virt_ok:
+                    systems[name] = {"status": f"not run ({virt_why})", "cells": {}}
+                    continue
+                server = Virtuoso(path, logs, BUILD / "virtuoso" / label, args.timeout)
+                systems[name] = run_system(server, qs, **common)
+        run["sizes"][label] = {
+            "file": str(path.relative_to(ROOT)),
+            "corpus": summary,
+            "queries": [q.name for q in qs],
+            "systems": systems,
+        }
+    meta["elapsed_min"] = (time.perf_counter() - started) / 60
+    meta["loadavg_end"] = os.getloadavg()
+    text = report(run)
+    print(text)
+    BUILD.mkdir(parents=True, exist_ok=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(to_json(run), indent=1, default=str) + "\n")
+    if args.out:
+        write_benchmarks(Path(args.out), text)
+        log(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

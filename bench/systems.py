@@ -1,0 +1,471 @@
+"""The systems under test: start each on a free loopback port, measure, stop it.
+
+* ``wopgraph`` -- ``wopgraph serve --data FILE --workers N`` (gunicorn + Flask + a query
+  process per worker).
+* ``oxigraph`` -- the same store (pyoxigraph, in memory) behind ``refserver.py``, a bare WSGI
+  handler under gunicorn with the same number of sync workers: the "no layers" reference.
+* ``rdflib`` -- rdflib's in-memory SPARQL behind the same bare handler: the old baseline.
+* ``virtuoso`` -- Virtuoso 7 (Debian's ``virtuoso-opensource``) with a throwaway database under
+  ``build/bench/virtuoso/<size>``, bulk-loaded with the same N-Quads.
+
+Every server is a process group this script started; stopping it signals that group only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from load import Endpoint, healthy, wait_until_answering
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def descendants(pid: int) -> list[int]:
+    """All processes below ``pid`` (children, grandchildren...), from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return sorted(found)
+
+
+def rss_mib(pid: int) -> float | None:
+    """VmRSS of ``pid`` in MiB (None if it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+class Server:
+    """A server process group started by this script."""
+
+    name = "?"
+    timeout = 30.0
+
+    def __init__(self, data: Path, log_dir: Path):
+        self.data = data
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen | None = None
+        self.port = 0
+        self.startup: float | None = None
+        self.notes: list[str] = []
+
+    @property
+    def endpoint(self) -> Endpoint:
+        return Endpoint(HOST, self.port, "/sparql")
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def env(self) -> dict:
+        return dict(os.environ)
+
+    def start(self, limit: float = 600) -> float:
+        """Start the server; return seconds from process start to the first answer."""
+        self.port = free_port()
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        t0 = time.perf_counter()
+        with open(self.log_dir / f"{self.name}.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                self.command(),
+                cwd=ROOT,
+                env=self.env(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        try:
+            waited = wait_until_answering(self.endpoint, limit, self.proc)
+        except BaseException:  # interrupted: leave no server behind
+            self.stop()
+            raise
+        if waited is None:
+            self.stop()
+            raise RuntimeError(f"{self.name} did not answer within {limit:g} s (see its log)")
+        self.startup = time.perf_counter() - t0
+        return self.startup
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self.proc = None
+
+    def memory(self) -> dict:
+        """RSS in MiB: the main process and each process below it."""
+        if self.proc is None:
+            return {}
+        main = self.proc.pid
+        return {
+            "main": rss_mib(main),
+            "children": [r for r in (rss_mib(p) for p in descendants(main)) if r is not None],
+        }
+
+    def recover(self) -> None:
+        """After a timed-out request: make sure every worker answers again (restart if not)."""
+        deadline = time.perf_counter() + self.timeout + 40
+        while time.perf_counter() < deadline:
+            if healthy(self.endpoint, parallel=2, timeout=3):
+                return
+            time.sleep(0.5)
+        self.notes.append("restarted after a timeout left it unresponsive")
+        self.stop()
+        self.start()
+
+
+class Gunicorn(Server):
+    """``refserver.py`` under gunicorn: a bare store behind a minimal WSGI handler."""
+
+    def __init__(self, backend: str, data: Path, log_dir: Path, workers: int, timeout: float):
+        super().__init__(data, log_dir)
+        self.backend = backend
+        self.name = backend
+        self.workers = workers
+        self.timeout = timeout
+
+    def env(self) -> dict:
+        env = dict(os.environ)
+        env.update(BENCH_BACKEND=self.backend, BENCH_DATA=str(self.data))
+        return env
+
+    def command(self) -> list[str]:
+        return [
+            str(BIN / "gunicorn"),
+            "--pythonpath",
+            str(ROOT / "bench"),
+            "--preload",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "sync",
+            # gunicorn kills a worker stuck on one request past this: the server-side limit.
+            "--timeout",
+            str(int(self.timeout) + 1),
+            "--graceful-timeout",
+            "2",
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--log-level",
+            "warning",
+            "refserver:app",
+        ]
+
+
+class Wopgraph(Server):
+    """``wopgraph serve``."""
+
+    name = "wopgraph"
+
+    def __init__(
+        self, data: Path, log_dir: Path, workers: int, timeout: float, cache: bool = False
+    ):
+        super().__init__(data, log_dir)
+        self.workers = workers
+        self.timeout = timeout
+        self.cache = cache
+
+    @staticmethod
+    def help_text() -> str:
+        out = subprocess.run(
+            [str(BIN / "wopgraph"), "serve", "--help"], capture_output=True, text=True, timeout=60
+        )
+        return out.stdout
+
+    @staticmethod
+    def available() -> tuple[bool, str]:
+        exe = BIN / "wopgraph"
+        if not exe.exists():
+            return False, f"{exe} is missing"
+        try:
+            out = subprocess.run(
+                [str(exe), "serve", "--help"], capture_output=True, text=True, timeout=60
+            )
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return False, f"`wopgraph serve --help` failed: {exc}"
+        if out.returncode != 0:
+            return False, "`wopgraph serve` does not exist yet"
+        missing = [o for o in ("--data", "--workers", "--port") if o not in out.stdout]
+        if missing:
+            return False, f"`wopgraph serve` has no {', '.join(missing)}"
+        return True, ""
+
+    def command(self) -> list[str]:
+        cmd = [
+            str(BIN / "wopgraph"),
+            "serve",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--query-timeout",
+            str(self.timeout),
+            # The others return every row: so must wopgraph, for the same work.
+            "--max-rows",
+            "100000000",
+            "--data",
+            str(self.data),
+        ]
+        if not self.cache and "--cache-mb" in self.help_text():
+            # Measure evaluation, not the result cache (measured on its own, cache=True).
+            cmd += ["--cache-mb", "0"]
+        return cmd
+
+
+VIRTUOSO_INI = """\
+[Database]
+DatabaseFile = {dir}/virtuoso.db
+ErrorLogFile = {dir}/virtuoso.log
+LockFile = {dir}/virtuoso.lck
+TransactionFile = {dir}/virtuoso.trx
+xa_persistent_file = {dir}/virtuoso.pxa
+ErrorLogLevel = 7
+FileExtend = 200
+MaxCheckpointRemap = 2000
+Striping = 0
+TempStorage = TempDatabase
+
+[TempDatabase]
+DatabaseFile = {dir}/virtuoso-temp.db
+TransactionFile = {dir}/virtuoso-temp.trx
+MaxCheckpointRemap = 2000
+Striping = 0
+
+[Parameters]
+ServerPort = {host}:{sql_port}
+LiteMode = 0
+DisableUnixSocket = 1
+DisableTcpSocket = 0
+MaxClientConnections = 20
+CheckpointInterval = 0
+O_DIRECT = 0
+CaseMode = 2
+MaxStaticCursorRows = 5000
+DirsAllowed = ., {data_dir}
+ThreadCleanupInterval = 0
+ThreadThreshold = 10
+ResourcesCleanupInterval = 0
+FreeTextBatchSize = 100000
+SingleCPU = 0
+PrefixResultNames = 0
+RdfFreeTextRulesSize = 100
+IndexTreeMaps = 64
+MaxMemPoolSize = 200000000
+MaxQueryMem = 2G
+VectorSize = 1000
+MaxVectorSize = 1000000
+AdjustVectorSize = 0
+ThreadsPerQuery = 2
+AsyncQueueMaxThreads = 10
+; about 1.3 GB of page buffers (the documented setting for 2 GB of RAM): the 1M corpus fits
+NumberOfBuffers = 170000
+MaxDirtyBuffers = 130000
+
+[HTTPServer]
+ServerPort = {host}:{http_port}
+ServerRoot = /var/lib/virtuoso-opensource-7/vsp
+MaxClientConnections = 20
+DavRoot = DAV
+EnabledDavVSP = 0
+HTTPProxyEnabled = 0
+TempASPXDir = 0
+ServerThreads = 10
+MaxKeepAlives = 10
+KeepAliveTimeout = 10
+HTTPThreadSize = 280000
+HttpPrintWarningsInOutput = 0
+Charset = UTF-8
+EnabledGzipContent = 0
+
+[Client]
+SQL_PREFETCH_ROWS = 100
+SQL_PREFETCH_BYTES = 16000
+SQL_QUERY_TIMEOUT = 0
+SQL_TXN_TIMEOUT = 0
+
+[SPARQL]
+; every row, as the other systems return (the packaged default is 10000)
+ResultSetMaxRows = 100000000
+MaxQueryCostEstimationTime = 0
+; seconds; a query cut by this gets a partial ("anytime") answer, flagged by X-SQL-State
+MaxQueryExecutionTime = {timeout}
+DeferInferenceRulesInit = 0
+"""
+
+
+class Virtuoso(Server):
+    """Virtuoso 7 with a throwaway database, bulk-loaded with the corpus."""
+
+    name = "virtuoso"
+
+    @property
+    def endpoint(self) -> Endpoint:
+        # Virtuoso writes a response in pieces without TCP_NODELAY: on a keep-alive connection
+        # each answer then waits ~40 ms for the client's delayed ACK (Nagle). One connection
+        # per request avoids that artefact, which says nothing about its query engine.
+        return Endpoint(HOST, self.port, "/sparql", keep_alive=False)
+
+    def __init__(self, data: Path, log_dir: Path, db_dir: Path, timeout: float):
+        super().__init__(data, log_dir)
+        self.db_dir = db_dir
+        self.timeout = timeout
+        self.sql_port = 0
+        self.load_seconds: float | None = None
+        self.server_seconds: float | None = None
+
+    @staticmethod
+    def available() -> tuple[bool, str]:
+        for exe in ("virtuoso-t", "isql-vt"):
+            if shutil.which(exe) is None:
+                return False, f"{exe} not found (apt-get install virtuoso-opensource)"
+        return True, ""
+
+    @staticmethod
+    def version() -> str:
+        try:
+            out = subprocess.run(["virtuoso-t", "-?"], capture_output=True, text=True, timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            return "unknown"
+        m = re.search(r"Version\s+(\S+)", out.stdout + out.stderr)
+        return m.group(1) if m else "unknown"
+
+    def isql(self, sql: str, timeout: float = 1200) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["isql-vt", f"{HOST}:{self.sql_port}", "dba", "dba", f"exec={sql}"],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def start(self, limit: float = 1200) -> float:
+        """Start on a fresh database and bulk-load; return seconds to the first answer."""
+        try:
+            return self._start(limit)
+        except BaseException:  # interrupted or failed: leave no server behind
+            self.stop()
+            raise
+
+    def _start(self, limit: float) -> float:
+        if self.db_dir.exists():
+            shutil.rmtree(self.db_dir)
+        self.db_dir.mkdir(parents=True)
+        self.sql_port, self.port = free_port(), free_port()
+        ini = self.db_dir / "virtuoso.ini"
+        ini.write_text(
+            VIRTUOSO_INI.format(
+                dir=self.db_dir,
+                host=HOST,
+                sql_port=self.sql_port,
+                http_port=self.port,
+                data_dir=self.data.parent.resolve(),
+                timeout=int(self.timeout),
+            )
+        )
+        t0 = time.perf_counter()
+        with open(self.db_dir / "stdout.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                ["virtuoso-t", "+foreground", "+configfile", str(ini)],
+                cwd=self.db_dir,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"virtuoso exited (see {self.db_dir}/virtuoso.log)")
+            if time.perf_counter() - t0 > 120:
+                self.stop()
+                raise RuntimeError("virtuoso did not accept SQL connections in 120 s")
+            try:
+                if self.isql("status();", timeout=10).returncode == 0:
+                    break
+            except subprocess.TimeoutExpired:
+                pass
+            time.sleep(0.3)
+        self.server_seconds = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        folder = str(self.data.parent.resolve())
+        out = self.isql(
+            f"ld_dir('{folder}', '{self.data.name}', 'urn:wopgraph:bench:unused'); "
+            "rdf_loader_run(); checkpoint; "
+            "SELECT ll_state, ll_error FROM DB.DBA.load_list;"
+        )
+        if out.returncode != 0 or "NULL" not in out.stdout.split("ll_error")[-1]:
+            self.notes.append(f"bulk load reported: {out.stdout[-400:]} {out.stderr[-400:]}")
+        waited = wait_until_answering(self.endpoint, limit, self.proc)
+        if waited is None:
+            self.stop()
+            raise RuntimeError("virtuoso's /sparql did not answer")
+        self.load_seconds = time.perf_counter() - t1
+        self.startup = time.perf_counter() - t0
+        return self.startup
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.isql("shutdown;", timeout=60)
+                self.proc.wait(60)
+            except (subprocess.TimeoutExpired, OSError):
+                pass
+        super().stop()
+
+    def recover(self) -> None:
+        # Virtuoso stops a query itself at MaxQueryExecutionTime; give it a moment.
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline:
+            if healthy(self.endpoint, parallel=2, timeout=3):
+                return
+            time.sleep(0.5)
+        self.notes.append("unresponsive for 60 s after a timeout")
