@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help serve run test check lint validate build clean browser bench bench-pages
+.PHONY: help serve run test check lint validate build clean browser virtuoso bench bench-pages
 BENCH_ARGS ?= --sizes 10k,100k,1m --clients 4 --duration 3
 
 help: ## list the targets
@@ -42,7 +42,11 @@ browser: ## install Debian's Chromium for the browser tests when it is missing
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.installed-test browser ## install what the tests need, lint, and run every test
+virtuoso: ## install Debian's Virtuoso 7 for the remote-store tests when it is missing
+	@command -v virtuoso-t >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq virtuoso-opensource >/dev/null; }
+
+test: $(VENV)/.installed-test browser virtuoso ## install what the tests need, lint, and run every test
 	$(BIN)/ruff check src tests
 	$(BIN)/python -m pytest
 

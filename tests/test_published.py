@@ -263,3 +263,28 @@ def test_served_data_is_built_into_the_build_folder_once(tmp_path):
     with LiveServer("--data", str(data), "--build-dir", str(build)):
         pass
     assert (build / "void.ttl").stat().st_mtime_ns != built, "changed data is built again"
+
+
+def test_big_data_is_served_at_once_and_its_dumps_follow(tmp_path, monkeypatch):
+    """Above the threshold the dumps are built in the background: 503 first, then the files."""
+    import time
+
+    from wopgraph.web import published as published_module
+
+    monkeypatch.setattr(published_module, "BACKGROUND_ABOVE", 0)
+    app = create_app({"build_dir": str(tmp_path / "build")})
+    try:
+        client = app.test_client()
+        assert client.get("/sparql?query=ASK%7B%7D").status_code == 200, "serves at once"
+        deadline = time.monotonic() + 120
+        response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+        while response.status_code == 503 and time.monotonic() < deadline:
+            assert response.headers["Retry-After"]
+            time.sleep(0.5)
+            response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+        assert response.status_code == 200
+        dump = client.get("/dumps/wopgraph.nq")
+        assert dump.status_code == 200
+        dump.close()
+    finally:
+        app.extensions["wopgraph"].executor.stop()

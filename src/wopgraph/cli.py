@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -52,6 +53,76 @@ def cmd_query(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def default_store() -> str:
+    """Where ``load`` and ``dump`` find the store: env ``WOPGRAPH_STORE``, else build/store."""
+    return os.environ.get("WOPGRAPH_STORE") or str(bundle_root() / "build" / "store")
+
+
+def _open_store(location: str, must_exist: bool):
+    """Open ``location`` for load / dump; a missing on-disk store is bad input for dump."""
+    from wopgraph.store import open_store
+
+    if must_exist and "://" not in location and not Path(location).is_dir():
+        raise SourceError(location, "no store here (wopgraph load --store creates one)")
+    try:
+        return open_store(location)
+    except OSError as exc:
+        raise SourceError(location, f"cannot open the store: {exc}") from exc
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    """Load files (default: the bundled dataset) into a store, replacing each graph loaded."""
+    from collections import defaultdict
+
+    import pyoxigraph as ox
+
+    from wopgraph import sources
+    from wopgraph.dataset import Dataset
+    from wopgraph.remote import RemoteStoreError
+
+    found = (
+        sources.data_sources([Path(p) for p in args.paths])
+        if args.paths
+        else sources.bundled_sources(bundle_root())
+    )
+    by_graph: dict[str, list] = defaultdict(list)
+    for source, quads in Dataset.read(found).parts:
+        for q in quads:
+            if not isinstance(q.graph_name, ox.NamedNode):
+                raise SourceError(source.path, "has triples in the default graph: name a graph")
+            by_graph[q.graph_name.value].append(q)
+    store = _open_store(args.store or default_store(), must_exist=False)
+    try:
+        for graph in sorted(by_graph):
+            store.replace_graph(graph, by_graph[graph])
+            print(f"{graph}  {len(by_graph[graph])} quads")
+    except RemoteStoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if hasattr(store, "flush"):
+        store.flush()
+    return EXIT_OK
+
+
+def cmd_dump(args: argparse.Namespace) -> int:
+    """Write everything a store holds, named graphs included, canonical and sorted."""
+    from wopgraph.remote import RemoteStoreError
+    from wopgraph.serialize import canonical_quads, serialize
+
+    store = _open_store(args.store or default_store(), must_exist=True)
+    try:
+        data = serialize(canonical_quads(store.quads()), args.format)
+    except RemoteStoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.out:
+        Path(args.out).write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    return EXIT_OK
+
+
 def cmd_enrich(args: argparse.Namespace) -> int:
     """Fetch facts about linked entities from a partner endpoint into an enrichment graph."""
     from wopgraph.enrich import run
@@ -94,6 +165,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("query", help="a .rq file or the query text")
     p.add_argument("--format", choices=["table", *RESULT_FORMATS], default="table")
     p.set_defaults(func=cmd_query)
+
+    store_help = (
+        "a folder (Oxigraph on disk) or a SPARQL server's query URL (http://...); "
+        "default: env WOPGRAPH_STORE, else build/store"
+    )
+    p = sub.add_parser("load", help="load RDF files into a store, replacing each graph loaded")
+    p.add_argument("paths", nargs="*", help="RDF files or folders (default: the bundled dataset)")
+    p.add_argument("--store", default=None, help=store_help)
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("dump", help="write a whole store as canonical N-Quads or TriG")
+    p.add_argument("--store", default=None, help=store_help)
+    p.add_argument("--format", choices=["nquads", "trig"], default="nquads")
+    p.add_argument("--out", default=None, help="the file to write (default: standard output)")
+    p.set_defaults(func=cmd_dump)
 
     p = sub.add_parser(
         "enrich", help="fetch facts about linked entities from a partner SPARQL endpoint"

@@ -29,7 +29,7 @@ from wopgraph.dataset import Dataset, bundle_root
 from wopgraph.enrich import enrichment_folder, enrichment_sources
 from wopgraph.executor import Executor, ExecutorError, Job, Outcome, QueryTimeout
 from wopgraph.namespaces import PREFIXES
-from wopgraph.sources import Source, SourceError, bundled_sources, data_sources
+from wopgraph.sources import Source, SourceError, bundled_sources, data_sources, load_into
 from wopgraph.sparql_scan import scan
 from wopgraph.store import OxigraphStore, Store
 
@@ -336,7 +336,8 @@ def load_store(settings: Settings) -> tuple[Callable[[], Store], Summary]:
     gunicorn workers forked from a process that had opened it crash or hang when they exit.
     """
     if not settings.store:
-        store = read_dataset(settings).to_store()
+        store = OxigraphStore()
+        load_into(store, served_sources(settings))
         return (lambda: store), summarize(store)
     path = settings.store
     summary = in_child_process(lambda: load_disk_store(settings))

@@ -15,11 +15,14 @@ base a request is served from.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
 import logging
+import os
 import tempfile
+import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -205,6 +208,59 @@ def prepare(settings: Settings, summary: object = None) -> Publication:
         store = settings.store
         return in_child_process(lambda: _in_memory(_store_dataset(store)))
     return _in_memory(read_dataset(settings))
+
+
+@dataclass
+class Pending:
+    """A publication being built by a child process; :meth:`poll` picks it up when done."""
+
+    settings: Settings
+    summary: object
+    pid: int
+    checked: float = 0.0
+
+    #: Seconds between two looks for the finished build.
+    POLL_EVERY = 2.0
+
+    @classmethod
+    def start(cls, settings: Settings, summary: object) -> Pending:
+        """Fork a child that runs :func:`prepare` (which writes the stamp) and exits."""
+        pid = os.fork()
+        if pid == 0:  # the child: build, then leave without running the parent's code
+            code = 0
+            try:
+                prepare(settings, summary)
+            except BaseException:  # logged; the site keeps answering 503 for the dumps
+                log.exception("building the dumps failed")
+                code = 1
+            finally:
+                os._exit(code)
+        return cls(settings, summary, pid)
+
+    def poll(self) -> Publication | None:
+        """The finished publication, or ``None`` while the build is still running."""
+        now = time.monotonic()
+        if now - self.checked < self.POLL_EVERY:
+            return None
+        self.checked = now
+        # Reap the builder if it is ours (under gunicorn, the master's reaper may be first).
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, os.WNOHANG)
+        from wopgraph.endpoint import served_sources
+
+        on_disk_only = bool(self.settings.store) and not self.settings.data
+        stamp = fingerprint(None if on_disk_only else served_sources(self.settings), self.summary)
+        folder = (
+            Path(self.settings.build_dir)
+            if self.settings.build_dir
+            else default_folder(self.settings)
+        )
+        fallback = Path(tempfile.gettempdir()) / "wopgraph-published" / stamp[:16]
+        for candidate in dict.fromkeys([folder, fallback]):
+            found = _load(candidate, stamp)
+            if found is not None:
+                return found
+        return None
 
 
 def render(triples: list[ox.Triple], fmt: str) -> bytes:

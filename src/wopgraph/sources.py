@@ -151,3 +151,21 @@ def read_all(sources: Iterable[Source]) -> Iterator[tuple[Source, list[ox.Quad]]
     """Parse each source in turn, yielding it with its quads."""
     for source in sources:
         yield source, read_quads(source)
+
+
+def load_into(store, sources: Iterable[Source]) -> None:
+    """Load each source straight into ``store`` (an OxigraphStore), in its target graph.
+
+    For serving: nothing is kept in Python. A file that cannot be read or parsed raises
+    :class:`SourceError` naming it and the position.
+    """
+    for source in sources:
+        try:
+            store.load_file(
+                source.path, source.format, source.graph, source.path.resolve().as_uri()
+            )
+        except OSError as exc:
+            raise SourceError(source.path, f"cannot read: {exc.strerror or exc}") from exc
+        except SyntaxError as exc:
+            message = str(exc.msg or exc).split(f" ({source.path.name}, line")[0]
+            raise SourceError(source.path, message, exc.lineno, exc.offset) from exc

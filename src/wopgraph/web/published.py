@@ -33,17 +33,47 @@ FORMAT_LABELS = {
 }
 
 
+#: Above this many triples the dumps are built in the background, so that a big dataset is
+#: served at once; /dumps and the description answer 503 until the build is done.
+BACKGROUND_ABOVE = 200_000
+
+
 @bp.record_once
 def _setup(state) -> None:
-    """Build or reuse the dumps and the description of what this app serves."""
+    """Reuse the dumps and description of what this app serves, or build them.
+
+    Small data is built here (it takes about a second); big data in a forked child process
+    while the site already serves, and :func:`published` picks the result up when it is there.
+    """
     app = state.app
+    settings = app.config["WOPGRAPH_SETTINGS"]
     summary = getattr(app.extensions["wopgraph"], "summary", None)
-    app.extensions[EXTENSION] = publication.prepare(app.config["WOPGRAPH_SETTINGS"], summary)
+    size = getattr(summary, "union_triples", 0)
+    if size <= BACKGROUND_ABOVE:
+        app.extensions[EXTENSION] = publication.prepare(settings, summary)
+        return
+    app.extensions[EXTENSION] = publication.Pending.start(settings, summary)
 
 
-def published() -> publication.Publication:
-    """The app's publication."""
-    return current_app.extensions[EXTENSION]
+def published() -> publication.Publication | None:
+    """The app's publication, or ``None`` while it is still being built."""
+    found = current_app.extensions[EXTENSION]
+    if isinstance(found, publication.Pending):
+        ready = found.poll()
+        if ready is None:
+            return None
+        current_app.extensions[EXTENSION] = found = ready
+    return found
+
+
+def not_ready() -> Response:
+    """503 while the dumps of a big dataset are being built."""
+    return text_error(
+        503,
+        "The dumps and the dataset description are being built (a big dataset takes a few "
+        "minutes); try again shortly.",
+        {"Retry-After": "30"},
+    )
 
 
 def _value(triples, subject: str, predicate: str, lang: str | None = None) -> str | None:
@@ -103,11 +133,14 @@ def description() -> Response:
         return text_error(400, str(exc))
     except neg.NotAcceptable as exc:
         return text_error(406, str(exc))
-    triples = published().description_for(site_base())
+    pub = published()
+    if pub is None:
+        return not_ready()
+    triples = pub.description_for(site_base())
     body = page(triples) if fmt.name == "html" else publication.render(triples, fmt.name)
     response = Response(body, content_type=fmt.content_type)
     response.vary.add("Accept")
-    response.last_modified = published().modified_at
+    response.last_modified = pub.modified_at
     return response
 
 
@@ -115,6 +148,8 @@ def description() -> Response:
 def dump(name: str) -> Response:
     """One dump, as a file download with validators."""
     pub = published()
+    if pub is None:
+        return not_ready()
     path = pub.path(name)
     if path is None:
         listed = ", ".join(sorted(pub.files)[:8])
