@@ -80,3 +80,26 @@ def test_distributions_carry_true_size_and_checksum(built, void_graph):
         assert (
             str(void_graph.value(checksum, SPDX.checksumValue)) == hashlib.sha256(data).hexdigest()
         )
+
+
+def test_canonical_form_ignores_order_and_blank_node_labels(dataset):
+    """Regression: linked blank nodes (the shapes' RDF lists) got labels from input order."""
+    import random
+
+    from wopgraph.serialize import canonical_quads
+
+    quads = dataset.quads()
+    shuffled = quads[:]
+    random.Random(7).shuffle(shuffled)
+    fresh: dict[str, ox.BlankNode] = {}
+
+    def relabel(term):
+        if isinstance(term, ox.BlankNode):
+            return fresh.setdefault(term.value, ox.BlankNode())
+        return term
+
+    renamed = [
+        ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), q.graph_name) for q in shuffled
+    ]
+    assert any(isinstance(q.object, ox.BlankNode) for q in quads), "the data has blank nodes"
+    assert canonical_quads(renamed) == canonical_quads(quads)

@@ -6,9 +6,7 @@ in and whatever labels the parser gave blank nodes.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -30,39 +28,18 @@ def _term_key(term) -> str:
 
 
 def canonical_quads(quads: Iterable[ox.Quad]) -> list[ox.Quad]:
-    """Relabel blank nodes from what surrounds them and sort the quads.
+    """Relabel blank nodes canonically and sort the quads.
 
-    A blank node's label is a hash of its first-degree neighbourhood (the quads it is in, with
-    blank nodes masked), as in the first step of RDF Dataset Canonicalization. Two blank nodes
-    with the same neighbourhood are interchangeable for output, so ties need no further step.
+    Oxigraph's dataset canonicalisation names each blank node from the whole structure around
+    it (RDF lists and other linked blank nodes included), so the same data gives the same
+    bytes whatever store it came from, in whatever order, under whatever blank-node labels.
+    Its labels may change between Oxigraph versions (the dependency is pinned below 0.6).
     """
-    quads = list(quads)
-    around: dict[str, list[str]] = defaultdict(list)
-    for q in quads:
-        terms = (q.subject, q.predicate, q.object, q.graph_name)
-        for term in terms:
-            if isinstance(term, ox.BlankNode):
-                masked = " ".join(
-                    ("_:a" if t == term else "_:z") if isinstance(t, ox.BlankNode) else str(t)
-                    for t in terms
-                )
-                around[term.value].append(masked)
-    labels: dict[str, ox.BlankNode] = {}
-    seen: dict[str, int] = defaultdict(int)
-    for old, lines in sorted(around.items(), key=lambda kv: sorted(kv[1])):
-        digest = hashlib.sha256("\n".join(sorted(lines)).encode()).hexdigest()[:16]
-        seen[digest] += 1
-        labels[old] = ox.BlankNode(f"b{digest}" + (f"n{seen[digest]}" if seen[digest] > 1 else ""))
-
-    def relabel(term):
-        return labels[term.value] if isinstance(term, ox.BlankNode) else term
-
-    out = [
-        ox.Quad(relabel(q.subject), q.predicate, relabel(q.object), relabel(q.graph_name))
-        for q in quads
-    ]
-    out.sort(key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object)))
-    return out
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    return sorted(
+        dataset, key=lambda q: (str(q.graph_name), str(q.subject), str(q.predicate), str(q.object))
+    )
 
 
 def serialize(quads: list[ox.Quad], fmt: str) -> bytes:
