@@ -10,6 +10,7 @@ import pytest
 import rdflib
 from bs4 import BeautifulSoup
 
+from rdfterms import INTEGER_TYPES, XSD
 from wopgraph.web import create_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,26 +55,6 @@ def client():
 def path_of(iri: str) -> str:
     """The local path of an IRI under the base."""
     return "/" + iri[len(BASE) :]
-
-
-XSD = "http://www.w3.org/2001/XMLSchema#"
-#: Oxigraph's store keeps values of the types derived from xsd:integer as xsd:integer (the
-#: same value): the served RDF says "1"^^xsd:integer where the source says xsd:positiveInteger.
-INTEGER_TYPES = {
-    XSD + t
-    for t in [
-        "positiveInteger",
-        "nonNegativeInteger",
-        "negativeInteger",
-        "nonPositiveInteger",
-        "long",
-        "int",
-        "short",
-        "byte",
-        "unsignedLong",
-        "unsignedInt",
-    ]
-}
 
 
 def as_stored(term):

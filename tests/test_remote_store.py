@@ -12,8 +12,6 @@ documented differences and nothing else:
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -24,7 +22,8 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from test_queries import QUERIES, rows_match
+from rdfterms import INTEGER_TYPES, XSD
+from test_queries import QUERIES, assert_stated_answer
 from virtuoso import Virtuoso, available, free_port
 from wopgraph.cli import main
 from wopgraph.dataset import bundled
@@ -34,24 +33,7 @@ from wopgraph.store import open_store
 from wopgraph.writers import write_result
 
 ROOT = Path(__file__).resolve().parents[1]
-XSD = "http://www.w3.org/2001/XMLSchema#"
-INTEGER_TYPES = {
-    XSD + t
-    for t in (
-        "positiveInteger",
-        "nonNegativeInteger",
-        "negativeInteger",
-        "nonPositiveInteger",
-        "long",
-        "int",
-        "short",
-        "byte",
-        "unsignedLong",
-        "unsignedInt",
-        "unsignedShort",
-        "unsignedByte",
-    )
-}
+
 SHARED = "https://w3id.org/wop/graph/shared"
 #: Queries whose stated answer Virtuoso cannot give, and why.
 VIRTUOSO_DIFFERS = {
@@ -179,18 +161,7 @@ def test_dump_trig_parses_back(tmp_path):
 def test_query_returns_its_stated_answer_on_virtuoso(query, loaded):
     if query.requires:
         pytest.skip(f"requires: {', '.join(query.requires)}")
-    result = loaded.query(query.sparql)
-    if isinstance(result, ox.QueryBoolean):
-        got = [["boolean"], ["true" if bool(result) else "false"]]
-    else:
-        text = result.serialize(format=ox.QueryResultsFormat.CSV).decode()
-        got = list(csv.reader(io.StringIO(text)))
-    want = query.expected
-    assert got[0] == want[0], f"columns: got {got[0]}, stated {want[0]}"
-    body, stated = got[1:], want[1:]
-    if not query.ordered:
-        body, stated = sorted(body), sorted(stated)
-    assert rows_match(body, stated), f"got {body}\nstated {stated}"
+    assert_stated_answer(query, loaded.query(query.sparql))
 
 
 def test_graphs_hide_virtuoso_system_graphs(loaded):
