@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .DEFAULT_GOAL := help
-.PHONY: help serve run test check lint validate build clean browser virtuoso bench bench-pages
+.PHONY: help serve run test check lint validate build clean browser virtuoso bench bench-pages bench-writes
 BENCH_ARGS ?= --sizes 10k,100k,1m --clients 4 --duration 3
 
 help: ## list the targets
@@ -62,6 +62,9 @@ bench: $(VENV)/.installed ## benchmark serve vs bare pyoxigraph, rdflib, Virtuos
 
 bench-pages: $(VENV)/.installed ## time entity, hub, partnership and search pages at 1M triples
 	$(BIN)/python bench/pages.py --size 1m --clients 4 --duration 10
+
+bench-writes: $(VENV)/.installed ## time validated writes at 1 and 10,000 cases, the journal, memory vs disk
+	$(BIN)/python bench/writes.py --sizes 2k,1240k --scan-sizes 100k,1m --writes 0,100,1000
 
 clean: ## remove build outputs (keeps the venv)
 	rm -rf build .pytest_cache .ruff_cache

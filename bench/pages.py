@@ -11,11 +11,17 @@ kind runs ``--clients`` threads, each with its own keep-alive connection, sendin
 of the entity-pages issue, and writes them to ``build/bench/pages.json``. Each request asks
 for HTML with ``Accept-Encoding: gzip`` (as a browser does) and without validators, so no
 answer is a 304.
+
+On Linux it also reports the server's CPU time per page (the gunicorn master, its workers and
+their query processes, from ``/proc``): on a machine shared with other work the latencies move
+with the neighbours' load, the CPU a page costs much less, so it is the figure to compare
+before and after a change.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import os
@@ -82,6 +88,35 @@ def start(data: list[str], port: int, workers: int) -> subprocess.Popen:
     raise SystemExit("the server did not come up in 10 minutes")
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux ``/proc``)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # the thread ended meanwhile
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by process ``pid`` and its descendants; ``None`` without /proc.
+
+    A process that ended moves its time into its parent's (``cutime``, ``cstime``) when reaped,
+    so the sum stays whole while query processes come and go.
+    """
+    if not Path(f"/proc/{pid}/task").is_dir():
+        return None
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            todo += _children(current)
+        except OSError:  # ended meanwhile: its time is in its parent's
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
     """One GET of a page as a browser asks for it; the status and body."""
     conn.request(
@@ -92,8 +127,9 @@ def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:
     return response.status, response.read()
 
 
-def load(port: int, paths: list[str], clients: int, duration: float) -> dict:
-    """``clients`` threads GET ``paths`` round-robin for ``duration`` s; latency statistics."""
+def load(port: int, paths: list[str], clients: int, duration: float, pid: int = 0) -> dict:
+    """``clients`` threads GET ``paths`` round-robin for ``duration`` s; latency statistics
+    (and the CPU time of server ``pid`` per page, where it can be read)."""
     latencies: list[float] = []
     errors = [0]
     lock = threading.Lock()
@@ -122,19 +158,25 @@ def load(port: int, paths: list[str], clients: int, duration: float) -> dict:
             latencies.extend(mine)
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    cpu_before = server_cpu(pid) if pid else None
     began = time.monotonic()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     wall = time.monotonic() - began
+    cpu_after = server_cpu(pid) if pid else None
     ordered = sorted(latencies) or [float("nan")]
+    cpu = None
+    if cpu_before is not None and cpu_after is not None and latencies:
+        cpu = 1000 * (cpu_after - cpu_before) / (len(latencies) + errors[0])
     return {
         "requests": len(latencies),
         "errors": errors[0],
         "p50_ms": 1000 * statistics.median(ordered),
         "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
         "pages_per_s": len(latencies) / wall,
+        "server_cpu_ms_per_page": cpu,
     }
 
 
@@ -185,12 +227,14 @@ def main(argv: list[str] | None = None) -> int:
         for clients in [int(c) for c in args.clients.split(",")]:
             for kind, paths in kinds.items():
                 r = results.setdefault(str(clients), {})[kind] = load(
-                    port, paths, clients, args.duration
+                    port, paths, clients, args.duration, server.pid
                 )
+                cpu = r["server_cpu_ms_per_page"]
                 print(
                     f"{clients} clients {kind:12} p50 {r['p50_ms']:7.1f} ms  "
                     f"p95 {r['p95_ms']:7.1f} ms  {r['pages_per_s']:7.1f} pages/s  "
-                    f"({r['requests']} requests, {r['errors']} errors)"
+                    + (f"server CPU {cpu:5.2f} ms/page  " if cpu is not None else "")
+                    + f"({r['requests']} requests, {r['errors']} errors)"
                 )
     finally:
         os.killpg(server.pid, signal.SIGTERM)

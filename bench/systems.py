@@ -5,8 +5,9 @@
 * ``oxigraph`` -- the same store (pyoxigraph, in memory) behind ``refserver.py``, a bare WSGI
   handler under gunicorn with the same number of sync workers: the "no layers" reference.
 * ``rdflib`` -- rdflib's in-memory SPARQL behind the same bare handler: the old baseline.
-* ``virtuoso`` -- Virtuoso 7 (Debian's ``virtuoso-opensource``) with a throwaway database under
-  ``build/bench/virtuoso/<size>``, bulk-loaded with the same N-Quads.
+* ``virtuoso`` -- Virtuoso 7 (Debian's ``virtuoso-opensource``, started by
+  :mod:`wopgraph.virtuoso`) with a throwaway database under ``build/bench/virtuoso/<size>``,
+  bulk-loaded with the same N-Quads.
 
 Every server is a process group this script started; stopping it signals that group only.
 """
@@ -14,11 +15,9 @@ Every server is a process group this script started; stopping it signals that gr
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
-import re
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,15 +25,12 @@ from pathlib import Path
 
 from load import Endpoint, healthy, wait_until_answering
 
+from wopgraph import virtuoso
+from wopgraph.virtuoso import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
 
 
 def descendants(pid: int) -> list[int]:
@@ -263,89 +259,9 @@ class Wopgraph(Server):
         return cmd
 
 
-VIRTUOSO_INI = """\
-[Database]
-DatabaseFile = {dir}/virtuoso.db
-ErrorLogFile = {dir}/virtuoso.log
-LockFile = {dir}/virtuoso.lck
-TransactionFile = {dir}/virtuoso.trx
-xa_persistent_file = {dir}/virtuoso.pxa
-ErrorLogLevel = 7
-FileExtend = 200
-MaxCheckpointRemap = 2000
-Striping = 0
-TempStorage = TempDatabase
-
-[TempDatabase]
-DatabaseFile = {dir}/virtuoso-temp.db
-TransactionFile = {dir}/virtuoso-temp.trx
-MaxCheckpointRemap = 2000
-Striping = 0
-
-[Parameters]
-ServerPort = {host}:{sql_port}
-LiteMode = 0
-DisableUnixSocket = 1
-DisableTcpSocket = 0
-MaxClientConnections = 20
-CheckpointInterval = 0
-O_DIRECT = 0
-CaseMode = 2
-MaxStaticCursorRows = 5000
-DirsAllowed = ., {data_dir}
-ThreadCleanupInterval = 0
-ThreadThreshold = 10
-ResourcesCleanupInterval = 0
-FreeTextBatchSize = 100000
-SingleCPU = 0
-PrefixResultNames = 0
-RdfFreeTextRulesSize = 100
-IndexTreeMaps = 64
-MaxMemPoolSize = 200000000
-MaxQueryMem = 2G
-VectorSize = 1000
-MaxVectorSize = 1000000
-AdjustVectorSize = 0
-ThreadsPerQuery = 2
-AsyncQueueMaxThreads = 10
-; about 1.3 GB of page buffers (the documented setting for 2 GB of RAM): the 1M corpus fits
-NumberOfBuffers = 170000
-MaxDirtyBuffers = 130000
-
-[HTTPServer]
-ServerPort = {host}:{http_port}
-ServerRoot = /var/lib/virtuoso-opensource-7/vsp
-MaxClientConnections = 20
-DavRoot = DAV
-EnabledDavVSP = 0
-HTTPProxyEnabled = 0
-TempASPXDir = 0
-ServerThreads = 10
-MaxKeepAlives = 10
-KeepAliveTimeout = 10
-HTTPThreadSize = 280000
-HttpPrintWarningsInOutput = 0
-Charset = UTF-8
-EnabledGzipContent = 0
-
-[Client]
-SQL_PREFETCH_ROWS = 100
-SQL_PREFETCH_BYTES = 16000
-SQL_QUERY_TIMEOUT = 0
-SQL_TXN_TIMEOUT = 0
-
-[SPARQL]
-; every row, as the other systems return (the packaged default is 10000)
-ResultSetMaxRows = 100000000
-MaxQueryCostEstimationTime = 0
-; seconds; a query cut by this gets a partial ("anytime") answer, flagged by X-SQL-State
-MaxQueryExecutionTime = {timeout}
-DeferInferenceRulesInit = 0
-"""
-
-
 class Virtuoso(Server):
-    """Virtuoso 7 with a throwaway database, bulk-loaded with the corpus."""
+    """Virtuoso 7 with a throwaway database (:mod:`wopgraph.virtuoso`), bulk-loaded with the
+    corpus; its query time limit is the benchmark's."""
 
     name = "virtuoso"
 
@@ -360,33 +276,22 @@ class Virtuoso(Server):
         super().__init__(data, log_dir)
         self.db_dir = db_dir
         self.timeout = timeout
-        self.sql_port = 0
+        self.server = virtuoso.Virtuoso(
+            db_dir,
+            dataclasses.replace(virtuoso.LARGE, query_seconds=int(timeout)),
+            load_dirs=[data.parent],
+        )
         self.load_seconds: float | None = None
         self.server_seconds: float | None = None
 
     @staticmethod
     def available() -> tuple[bool, str]:
-        for exe in ("virtuoso-t", "isql-vt"):
-            if shutil.which(exe) is None:
-                return False, f"{exe} not found (apt-get install virtuoso-opensource)"
-        return True, ""
+        reason = virtuoso.available()
+        return (False, reason) if reason else (True, "")
 
     @staticmethod
     def version() -> str:
-        try:
-            out = subprocess.run(["virtuoso-t", "-?"], capture_output=True, text=True, timeout=10)
-        except (OSError, subprocess.TimeoutExpired):
-            return "unknown"
-        m = re.search(r"Version\s+(\S+)", out.stdout + out.stderr)
-        return m.group(1) if m else "unknown"
-
-    def isql(self, sql: str, timeout: float = 1200) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            ["isql-vt", f"{HOST}:{self.sql_port}", "dba", "dba", f"exec={sql}"],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return virtuoso.version()
 
     def start(self, limit: float = 1200) -> float:
         """Start on a fresh database and bulk-load; return seconds to the first answer."""
@@ -397,69 +302,24 @@ class Virtuoso(Server):
             raise
 
     def _start(self, limit: float) -> float:
-        if self.db_dir.exists():
-            shutil.rmtree(self.db_dir)
-        self.db_dir.mkdir(parents=True)
-        self.sql_port, self.port = free_port(), free_port()
-        ini = self.db_dir / "virtuoso.ini"
-        ini.write_text(
-            VIRTUOSO_INI.format(
-                dir=self.db_dir,
-                host=HOST,
-                sql_port=self.sql_port,
-                http_port=self.port,
-                data_dir=self.data.parent.resolve(),
-                timeout=int(self.timeout),
-            )
-        )
         t0 = time.perf_counter()
-        with open(self.db_dir / "stdout.log", "ab") as log:
-            self.proc = subprocess.Popen(
-                ["virtuoso-t", "+foreground", "+configfile", str(ini)],
-                cwd=self.db_dir,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"virtuoso exited (see {self.db_dir}/virtuoso.log)")
-            if time.perf_counter() - t0 > 120:
-                self.stop()
-                raise RuntimeError("virtuoso did not accept SQL connections in 120 s")
-            try:
-                if self.isql("status();", timeout=10).returncode == 0:
-                    break
-            except subprocess.TimeoutExpired:
-                pass
-            time.sleep(0.3)
+        self.server.start()
+        self.proc, self.port = self.server.proc, self.server.http_port
         self.server_seconds = time.perf_counter() - t0
         t1 = time.perf_counter()
-        folder = str(self.data.parent.resolve())
-        out = self.isql(
-            f"ld_dir('{folder}', '{self.data.name}', 'urn:wopgraph:bench:unused'); "
-            "rdf_loader_run(); checkpoint; "
-            "SELECT ll_state, ll_error FROM DB.DBA.load_list;"
-        )
-        if out.returncode != 0 or "NULL" not in out.stdout.split("ll_error")[-1]:
-            self.notes.append(f"bulk load reported: {out.stdout[-400:]} {out.stderr[-400:]}")
+        trouble = self.server.bulk_load(self.data, "urn:wopgraph:bench:unused", timeout=limit)
+        if trouble:
+            self.notes.append(f"bulk load reported: {trouble}")
         waited = wait_until_answering(self.endpoint, limit, self.proc)
         if waited is None:
-            self.stop()
             raise RuntimeError("virtuoso's /sparql did not answer")
         self.load_seconds = time.perf_counter() - t1
         self.startup = time.perf_counter() - t0
         return self.startup
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            try:
-                self.isql("shutdown;", timeout=60)
-                self.proc.wait(60)
-            except (subprocess.TimeoutExpired, OSError):
-                pass
-        super().stop()
+        self.server.stop()  # SQL shutdown, then its process group if need be
+        self.proc = None
 
     def recover(self) -> None:
         # Virtuoso stops a query itself at MaxQueryExecutionTime; give it a moment.

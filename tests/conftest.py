@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,10 @@ from wopgraph.dataset import Dataset, bundle_root, bundled
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+# Hermetic: a write journal left in build/journal by a developer's server must not change what
+# the tests serve. Tests that write give their own journal folder.
+os.environ.setdefault("WOPGRAPH_JOURNAL", tempfile.mkdtemp(prefix="wopgraph-test-journal-"))
 
 
 @pytest.fixture(scope="session")

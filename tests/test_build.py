@@ -60,12 +60,15 @@ def test_void_class_partition_counts_operators(void_graph):
     assert parts[rdflib.URIRef("https://w3id.org/wop/ontology#ImprovementTrack")] == 8
 
 
-def test_linksets_count_wikidata_and_geonames_links(void_graph):
-    targets = {}
+def test_linksets_count_links_to_wikidata_geonames_and_the_french_atlas(void_graph):
+    found = {}
     for linkset in void_graph.subjects(rdflib.RDF.type, VOID.Linkset):
         target = str(void_graph.value(linkset, VOID.objectsTarget)).rsplit("/", 1)[-1]
-        targets[target] = int(void_graph.value(linkset, VOID.triples))
-    assert targets == {"wikidata": 3, "geonames": 3}
+        predicate = str(void_graph.value(linkset, VOID.linkPredicate)).rsplit("#", 1)[-1]
+        found[(target, predicate.rsplit("/", 1)[-1])] = int(void_graph.value(linkset, VOID.triples))
+    assert {t for t, _ in found} == {"wikidata", "geonames", "french-atlas"}
+    assert found[("wikidata", "exactMatch")] == 3 and found[("geonames", "exactMatch")] == 3
+    assert found[("french-atlas", "seeAlso")] == 1
 
 
 def test_distributions_carry_true_size_and_checksum(built, void_graph):

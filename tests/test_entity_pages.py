@@ -107,7 +107,8 @@ def test_provenance_next_to_the_fact_it_explains(client):
     assert note and "P12Y" in note.get_text()
     assert "12 years" in row.find("dd").get_text()
     sources = facts(soup, "ProvenanceGroup")
-    assert sources["source"].startswith("BEWOP fact sheet")
+    assert "BEWOP fact sheet" in sources["source"]
+    assert "French Atlas of decentralised cooperation" in sources["source"]
     assert "high" in sources["confidence"].lower()
 
 

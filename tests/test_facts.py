@@ -264,6 +264,16 @@ FACTS: list[tuple[str, str]] = [
         + SHEET
         + """ }""",
     ),
+    (
+        "the French Atlas entry (project 13513) is another record of the partnership, from 2002",
+        """
+        pt:onee-siaap rdfs:seeAlso ?atlas ; schema:startDate "2002"^^xsd:gYear ;
+            wop:documentedIn ?record ; prov:wasDerivedFrom ?record .
+        ?record a wop:SourceDocument ; schema:url ?atlas ; prov:wasDerivedFrom ?atlas ;
+            dcterms:title "Formation gestion de réseau et travaux"@fr .
+        FILTER (?atlas = <https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/"""
+        + """detailProjet.html?criteres.prjId=13513>)""",
+    ),
 ]
 
 

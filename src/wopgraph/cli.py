@@ -93,8 +93,9 @@ def cmd_load(args: argparse.Namespace) -> int:
             by_graph[q.graph_name.value].append(q)
     store = _open_store(args.store or default_store(), must_exist=False)
     try:
+        # One transaction for the whole load: killed half-way, the store is as before.
+        store.apply({graph: by_graph[graph] for graph in sorted(by_graph)})
         for graph in sorted(by_graph):
-            store.replace_graph(graph, by_graph[graph])
             print(f"{graph}  {len(by_graph[graph])} quads")
     except RemoteStoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -128,6 +129,20 @@ def cmd_enrich(args: argparse.Namespace) -> int:
     from wopgraph.enrich import run
 
     return run(args)
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Make a new write token: print the token (give it to the writer) and its file line."""
+    from wopgraph import auth, config
+
+    try:
+        token, line = auth.new_token(args.name)
+    except config.ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"token (give it to {args.name}; it is not stored anywhere): {token}")
+    print(f"line for the token file (--token-file): {line}")
+    return EXIT_OK
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -186,6 +201,10 @@ def parser() -> argparse.ArgumentParser:
     )
     add_enrich_arguments(p)
     p.set_defaults(func=cmd_enrich)
+
+    p = sub.add_parser("token", help="make a write token and its line for --token-file")
+    p.add_argument("name", help="who the token is for (recorded with each write)")
+    p.set_defaults(func=cmd_token)
 
     p = sub.add_parser("serve", help="serve the graph as a SPARQL endpoint (gunicorn)")
     add_serve_arguments(p)

@@ -102,6 +102,34 @@ class Settings:
         "IRI",
     )
 
+    write_tokens: str | None = _setting(
+        None,
+        "bearer tokens that may write (/graphs, /update), comma-separated, each a token or "
+        "name:token; for a quick start (production: --token-file); no tokens: no writes",
+        "TOKENS",
+    )
+    token_file: str | None = _setting(
+        None,
+        "file of hashed write tokens, one 'name sha256:HEX' a line (wopgraph token NAME makes "
+        "a token and its line)",
+        "PATH",
+    )
+    journal: str | None = _setting(
+        None,
+        "folder of the write journal: every accepted write, fsync'ed before it is answered and "
+        "replayed at start (default: journal/ in the build folder)",
+        "PATH",
+    )
+    max_body_mb: float = _setting(
+        16.0, "largest request body accepted, in megabytes (a write of a graph, a query)", "MB"
+    )
+    rate_limit: int = _setting(
+        0,
+        "requests a minute each client (IP address) may make to /sparql and the query API, "
+        "with bursts of a sixth of that; more get 429 (0: no limit)",
+        "N",
+    )
+
     def __post_init__(self) -> None:
         """Refuse values that cannot work, naming the setting."""
         if not 0 <= self.port <= 65535:
@@ -116,6 +144,10 @@ class Settings:
             raise ConfigError(f"cache_mb must be 0 or more, not {self.cache_mb}")
         if self.max_rows < 1:
             raise ConfigError(f"max_rows must be at least 1, not {self.max_rows}")
+        if not self.max_body_mb > 0:
+            raise ConfigError(f"max_body_mb must be more than 0, not {self.max_body_mb}")
+        if self.rate_limit < 0:
+            raise ConfigError(f"rate_limit must be 0 or more, not {self.rate_limit}")
         if not self.base.startswith(("http://", "https://")) or not self.base.endswith("/"):
             raise ConfigError(f"base must be an http(s) IRI ending with /, not {self.base!r}")
 

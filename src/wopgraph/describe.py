@@ -6,13 +6,17 @@ links to, and its incoming links (triples whose object it is, from IRIs). One qu
 all of it for an ordinary entity, with the incoming links capped at :data:`INCOMING_CAP`.
 
 A *hub* (an operator that mentors hundreds of partnerships) has more incoming links than the
-cap. Its page then costs two more queries, each bounded: the number of incoming links per
-property (``GROUP BY``, kept per process: the graph is read-only), and one page of subjects
-per property (a ``UNION`` of sub-queries with ``LIMIT``/``OFFSET``), so a hub page stays fast
-however many links it has. Hub pages list subjects in the store's index order, not sorted:
-``ORDER BY`` over thousands of IRIs costs more than the rest of the page, and the index order
-is stable while the server runs (the data is read-only), which is all paging needs. The RDF
-of a hub carries up to :data:`RDF_INCOMING_CAP` incoming links.
+cap. Its page shows one page of subjects per property, with the number of incoming links per
+property (``GROUP BY``, counted once and kept by the caller, whose cache a write drops, or per
+process). Once the counts are known, one query fetches the description without the capped
+incoming links and, per property, one page of subjects with their labels and classes (a
+``UNION`` of sub-queries with ``LIMIT``/``OFFSET``), so a hub page stays fast however many
+links it has: each query costs a round trip to the query process and each row a parse. Hub
+pages list subjects in the store's index order, not sorted: ``ORDER BY`` over thousands of IRIs
+costs more than the rest of the page, and the index order is stable while the server runs (the
+data is read-only), which is all paging needs. Only the labels of the subjects shown are kept,
+so a hub's description is the same whether its counts were known or not. The RDF of a hub
+carries up to :data:`RDF_INCOMING_CAP` incoming links.
 """
 
 from __future__ import annotations
@@ -52,12 +56,10 @@ def iri_ref(iri: str) -> str:
     return f"<{iri}>"
 
 
-def description_query(iri: str, cap: int = INCOMING_CAP) -> str:
-    """One query for the description: rows ``?k`` (what the row is), ``?s ?p ?o``."""
-    e = iri_ref(iri)
-    return f"""
-SELECT ?k ?s ?p ?o WHERE {{
-  {{ BIND("out" AS ?k) BIND({e} AS ?s) {e} ?p ?o }}
+def _outgoing(e: str) -> str:
+    """The ``UNION`` branches of the description proper: the entity's triples, those of the
+    blank nodes it reaches, and the labels of the IRIs they link to (rows ``?k ?s ?p ?o``)."""
+    return f"""{{ BIND("out" AS ?k) BIND({e} AS ?s) {e} ?p ?o }}
   UNION {{ BIND("out" AS ?k) {e} ?p1 ?s . FILTER(isBlank(?s)) ?s ?p ?o }}
   UNION {{ BIND("out" AS ?k) {e} ?p1 ?b1 . FILTER(isBlank(?b1)) ?b1 ?p2 ?s . FILTER(isBlank(?s))
            ?s ?p ?o }}
@@ -66,13 +68,25 @@ SELECT ?k ?s ?p ?o WHERE {{
   UNION {{ BIND("label" AS ?k) {e} ?p1 ?s . FILTER(isIRI(?s)) ?s ?p ?o .
            {is_label()} }}
   UNION {{ BIND("label" AS ?k) {e} ?p1 ?b1 . FILTER(isBlank(?b1)) ?b1 ?p2 ?s . FILTER(isIRI(?s))
-           ?s ?p ?o . {is_label()} }}
-  UNION {{ BIND("in" AS ?k) BIND({e} AS ?o)
+           ?s ?p ?o . {is_label()} }}"""
+
+
+def description_query(iri: str, cap: int = INCOMING_CAP) -> str:
+    """One query for the description: rows ``?k`` (what the row is), ``?s ?p ?o``.
+
+    Incoming links (``in``: ``?s ?p``, the object being the entity) are capped at ``cap + 1``,
+    with the labels (``label``) and classes (``intype``: ``?s ?o``) of their subjects.
+    """
+    e = iri_ref(iri)
+    return f"""
+SELECT ?k ?s ?p ?o WHERE {{
+  {_outgoing(e)}
+  UNION {{ BIND("in" AS ?k)
            {{ SELECT ?s ?p WHERE {{ ?s ?p {e} . FILTER(isIRI(?s)) }} LIMIT {cap + 1} }} }}
   UNION {{ BIND("label" AS ?k)
            {{ SELECT DISTINCT ?s WHERE {{ ?s ?q {e} . FILTER(isIRI(?s)) }} LIMIT {cap + 1} }}
            ?s ?p ?o . {is_label()} }}
-  UNION {{ BIND("intype" AS ?k) BIND(rdf:type AS ?p)
+  UNION {{ BIND("intype" AS ?k)
            {{ SELECT DISTINCT ?s WHERE {{ ?s ?q {e} . FILTER(isIRI(?s)) }} LIMIT {cap + 1} }}
            ?s a ?o }}
 }}"""
@@ -97,8 +111,13 @@ def incoming_counts_query(iri: str) -> str:
     return f"SELECT ?p (COUNT(?s) AS ?n) WHERE {{ ?s ?p {e} . FILTER(isIRI(?s)) }} GROUP BY ?p"
 
 
-def incoming_page_query(iri: str, pages: dict[str, tuple[int, int]]) -> str:
-    """One page of linking subjects per property (``{property: (limit, offset)}``), labelled."""
+def hub_query(iri: str, pages: dict[str, tuple[int, int]]) -> str:
+    """A hub's description and one page of linking subjects per property, labelled.
+
+    ``pages`` is ``{property: (limit, offset)}``. Rows of the description as in
+    :func:`description_query`; rows ``page`` bind ``?p ?s`` (a subject linking by ``?p``), its
+    label ``?lp ?l`` and class ``?t`` when it has them.
+    """
     e = iri_ref(iri)
     branches = " UNION ".join(
         f"{{ BIND({iri_ref(p)} AS ?p) "
@@ -106,11 +125,13 @@ def incoming_page_query(iri: str, pages: dict[str, tuple[int, int]]) -> str:
         f"LIMIT {limit} OFFSET {offset} }} }}"
         for p, (limit, offset) in pages.items()
     )
+    page = f"""
+  UNION {{ BIND("page" AS ?k) {{ {branches} }}
+           OPTIONAL {{ ?s ?lp ?l . {is_label("?lp")} }}
+           OPTIONAL {{ ?s a ?t }} }}"""
     return f"""
-SELECT ?p ?s ?lp ?l ?t WHERE {{
-  {{ {branches} }}
-  OPTIONAL {{ ?s ?lp ?l . {is_label("?lp")} }}
-  OPTIONAL {{ ?s a ?t }}
+SELECT ?k ?s ?p ?o ?lp ?l ?t WHERE {{
+  {_outgoing(e)}{page if pages else ""}
 }}"""
 
 
@@ -147,23 +168,41 @@ class Description:
     incoming_triples: list[ox.Triple] = field(default_factory=list)
     subject_types: dict[str, list[str]] = field(default_factory=dict)
     hub: bool = False
+    _by_subject: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _indexed: int = field(default=-1, init=False, repr=False, compare=False)
 
     @property
     def exists(self) -> bool:
         """Whether the graph says anything about the entity."""
         return bool(self.triples or self.incoming_triples)
 
+    def _index(self) -> dict:
+        """subject -> property -> objects, in triple order (made again if triples were added).
+
+        A page asks for the values of every property it shows: scanning the triples for each
+        would cost properties x triples term comparisons.
+        """
+        if self._indexed != len(self.triples):
+            index: dict = {}
+            for t in self.triples:
+                index.setdefault(t.subject, {}).setdefault(t.predicate.value, []).append(t.object)
+            self._by_subject, self._indexed = index, len(self.triples)
+        return self._by_subject
+
+    def objects(self, subject: ox.NamedNode | ox.BlankNode, prop: str) -> list:
+        """The objects of ``prop`` for the term ``subject``."""
+        return list(self._index().get(subject, {}).get(prop, ()))
+
     def values(self, prop: str, subject: str | ox.BlankNode | None = None) -> list:
         """The objects of ``prop`` for the entity (or for ``subject``, e.g. a blank node)."""
         node = (
             ox.NamedNode(subject or self.iri) if not isinstance(subject, ox.BlankNode) else subject
         )
-        return [t.object for t in self.triples if t.subject == node and t.predicate.value == prop]
+        return self.objects(node, prop)
 
     def properties(self, subject: ox.NamedNode | ox.BlankNode | None = None) -> list[str]:
         """The properties the entity (or ``subject``) has, in first-seen order."""
-        node = subject or ox.NamedNode(self.iri)
-        return list(dict.fromkeys(t.predicate.value for t in self.triples if t.subject == node))
+        return list(self._index().get(subject or ox.NamedNode(self.iri), {}))
 
     @property
     def types(self) -> list[str]:
@@ -173,14 +212,27 @@ class Description:
 
     def label_triples(self) -> list[ox.Triple]:
         """The labels of the linked entities, as triples (for the RDF answer)."""
-        own = ox.NamedNode(self.iri)
-        return [
-            ox.Triple(ox.NamedNode(term), ox.NamedNode(prop), literal)
-            for term, props in self.labels.by_term.items()
-            if ox.NamedNode(term) != own
-            for prop, literals in props.items()
-            for literal in literals
-        ]
+        out = []
+        for term, props in self.labels.by_term.items():
+            if term != self.iri:
+                subject = ox.NamedNode(term)
+                for prop, literals in props.items():
+                    predicate = ox.NamedNode(prop)
+                    out += [ox.Triple(subject, predicate, literal) for literal in literals]
+        return out
+
+    def add_row(self, row: dict, seen: set[ox.Triple]) -> None:
+        """Add a row ``out`` (a triple, once: ``seen``) or ``label`` of the description query."""
+        s, p, o = row["s"], row["p"], row["o"]
+        if row["k"].value == "label":
+            self.labels.add(s.value, p.value, o)
+            return
+        triple = ox.Triple(s, p, o)
+        if triple not in seen:
+            seen.add(triple)
+            self.triples.append(triple)
+        if s.value == self.iri and p.value in lb.LABEL_PROPERTIES and isinstance(o, ox.Literal):
+            self.labels.add(self.iri, p.value, o)
 
 
 def _group_incoming(triples: list[ox.Triple], labels: lb.Labels, lang: str) -> dict[str, list]:
@@ -201,51 +253,60 @@ def describe(
     focus: str | None = None,
     page: int = 1,
     page_size: int = PAGE_SIZE,
+    hubs: dict[str, dict[str, int]] | None = None,
 ) -> Description:
-    """Describe ``iri``; incoming links paged by ``page_size``, ``focus`` at page ``page``."""
-    desc = Description(iri)
-    node = ox.NamedNode(iri)
-    seen: set[ox.Triple] = set()
-    for row in backend.select(description_query(iri), max_rows=1_000_000):
-        kind, s, p, o = row["k"].value, row["s"], row["p"], row["o"]
-        if kind == "out":
-            triple = ox.Triple(s, p, o)
-            if triple not in seen:
-                seen.add(triple)
-                desc.triples.append(triple)
-            if s == node and p.value in lb.LABEL_PROPERTIES and isinstance(o, ox.Literal):
-                desc.labels.add(iri, p.value, o)
-        elif kind == "label":
-            desc.labels.add(s.value, p.value, o)
-        elif kind == "intype":
-            desc.subject_types.setdefault(s.value, []).append(o.value)
-        else:
-            desc.incoming_triples.append(ox.Triple(s, p, node))
-    desc.hub = len(desc.incoming_triples) > INCOMING_CAP
+    """Describe ``iri``; incoming links paged by ``page_size``, ``focus`` at page ``page``.
+
+    ``hubs`` keeps the incoming-link counts of the hubs met (IRI -> property -> count) from one
+    call to the next: a caller whose data can change passes a dict it drops on writes; by
+    default they are kept per process.
+    """
+    known = _HUB_COUNTS if hubs is None else hubs
 
     def page_of(prop: str) -> int:
         return max(1, page) if prop == focus else 1
 
-    if not desc.hub:
-        for prop, subjects in _group_incoming(desc.incoming_triples, desc.labels, lang).items():
-            n = page_of(prop)
-            start = (n - 1) * page_size
-            chunk = subjects[start : start + page_size]
-            desc.incoming.append(Incoming(prop, len(subjects), chunk, n, page_size))
-        return desc
-    counts = _HUB_COUNTS.get(iri)
+    counts = known.get(iri)
     if counts is None:
+        desc = Description(iri)
+        node, seen = ox.NamedNode(iri), set()
+        for row in backend.select(description_query(iri), max_rows=1_000_000):
+            kind = row["k"].value
+            if kind in ("out", "label"):
+                desc.add_row(row, seen)
+            elif kind == "in":
+                desc.incoming_triples.append(ox.Triple(row["s"], row["p"], node))
+            else:
+                desc.subject_types.setdefault(row["s"].value, []).append(row["o"].value)
+        if len(desc.incoming_triples) <= INCOMING_CAP:
+            grouped = _group_incoming(desc.incoming_triples, desc.labels, lang)
+            for prop, subjects in grouped.items():
+                n = page_of(prop)
+                start = (n - 1) * page_size
+                chunk = subjects[start : start + page_size]
+                desc.incoming.append(Incoming(prop, len(subjects), chunk, n, page_size))
+            return desc
+        # A hub: what came with the capped links is dropped, and one page per property fetched.
         counts = {
             row["p"].value: int(row["n"].value)
             for row in backend.select(incoming_counts_query(iri), max_rows=100_000)
         }
-        if len(_HUB_COUNTS) >= HUB_COUNTS_KEPT:
-            _HUB_COUNTS.pop(next(iter(_HUB_COUNTS)))
-        _HUB_COUNTS[iri] = counts
+        if len(known) >= HUB_COUNTS_KEPT:
+            known.pop(next(iter(known)))
+        known[iri] = counts
+    return _describe_hub(backend, iri, counts, page_of, page_size)
+
+
+def _describe_hub(backend, iri: str, counts: dict[str, int], page_of, page_size: int):
+    """A hub's description with one page of its incoming links per property (one query)."""
+    desc = Description(iri, hub=True)
+    node, seen = ox.NamedNode(iri), set()
     pages = {p: (page_size, (page_of(p) - 1) * page_size) for p in counts}
     chosen: dict[str, list[str]] = defaultdict(list)
-    desc.incoming_triples = []
-    for row in backend.select(incoming_page_query(iri, pages), max_rows=1_000_000):
+    for row in backend.select(hub_query(iri, pages), max_rows=1_000_000):
+        if row["k"].value != "page":
+            desc.add_row(row, seen)
+            continue
         prop, subject = row["p"].value, row["s"].value
         if subject not in chosen[prop]:
             chosen[prop].append(subject)
@@ -253,7 +314,9 @@ def describe(
         if "l" in row:
             desc.labels.add(subject, row["lp"].value, row["l"])
         if "t" in row:
-            desc.subject_types.setdefault(subject, []).append(row["t"].value)
+            types = desc.subject_types.setdefault(subject, [])
+            if row["t"].value not in types:  # one row per label: the class comes again
+                types.append(row["t"].value)
     for prop, total in counts.items():
         desc.incoming.append(Incoming(prop, total, chosen.get(prop, []), page_of(prop), page_size))
     return desc

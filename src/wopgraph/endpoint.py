@@ -13,34 +13,40 @@ from ``Accept`` or ``format``. Any refusal is an :class:`EndpointError` carrying
 
 from __future__ import annotations
 
-import os
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from multiprocessing import Pipe
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TypeVar
 
 import pyoxigraph as ox
 
+from wopgraph import diskstore, forked, startcache
 from wopgraph import negotiation as neg
 from wopgraph.cache import ResultCache
 from wopgraph.config import ConfigError, Settings
 from wopgraph.dataset import Dataset, bundle_root
 from wopgraph.enrich import enrichment_folder, enrichment_sources
 from wopgraph.executor import Executor, ExecutorError, Job, Outcome, QueryTimeout
+from wopgraph.journal import Follower, Journal, JournalError, apply_to
 from wopgraph.namespaces import PREFIXES
 from wopgraph.sources import Source, SourceError, bundled_sources, data_sources, load_into
 from wopgraph.sparql_scan import scan
-from wopgraph.store import OxigraphStore, Store
+from wopgraph.startcache import StartCache
+from wopgraph.store import OxigraphStore, Store, open_store
 
 T = TypeVar("T")
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
 UNION_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"
+#: Deepest nesting of brackets a query may have: far beyond any real query, well below what
+#: would exhaust the query process's stack in the SPARQL parser.
+MAX_NESTING = 256
 UPDATE_REFUSED = (
     "SPARQL Update is not accepted: this is a public, read-only endpoint. "
     "Send queries (SELECT, ASK, CONSTRUCT, DESCRIBE) only."
 )
+log = logging.getLogger(__name__)
 
 
 class EndpointError(Exception):
@@ -110,15 +116,46 @@ class Backend:
     """What the endpoint serves and how it runs queries."""
 
     settings: Settings
-    summary: Summary
+    initial_summary: Summary
     executor: Executor
     allowed_services: frozenset[str] = field(default_factory=frozenset)
     cache: ResultCache[Outcome] = field(default_factory=lambda: ResultCache(0))
+    journal: Journal | None = None
+    """The write journal, when writes are enabled (then ``head`` moves with each write)."""
+    initial_head: int = 0
+    _summaries: dict = field(default_factory=dict, repr=False)
+
+    def head(self) -> int:
+        """The newest write served (0: none, or writes are off)."""
+        return self.journal.head() if self.journal is not None else self.initial_head
 
     @property
-    def data_version(self) -> Summary:
+    def data_version(self) -> tuple[Summary, int]:
         """What identifies the data served; answers cached under another version are stale."""
-        return self.summary
+        return (self.initial_summary, self.head())
+
+    def store_apply(self):
+        """How a write reaches a store that keeps data itself (a remote server), or ``None``
+        for the in-memory store, whose query processes replay the journal."""
+        if not is_remote(self.settings):
+            return None
+        location = self.settings.store
+        return lambda record, graphs: open_store(location).apply(graphs, record.provenance())
+
+    @property
+    def summary(self) -> Summary:
+        """The graphs served and their sizes now (counted again after writes, once each)."""
+        head = self.head()
+        if head == self.initial_head:
+            return self.initial_summary
+        if head not in self._summaries:
+            graphs = tuple(
+                (row["g"].value, int(row["n"].value))
+                for row in self.select(GRAPH_COUNTS, max_rows=10**9)
+            )
+            union = int(self.select(UNION_COUNT)[0]["n"].value)
+            self._summaries = {head: Summary(graphs, union)}
+        return self._summaries[head]
 
     def prepare(
         self, request: ProtocolRequest, accept: str | None, base_iri: str | None = None
@@ -139,6 +176,13 @@ class Backend:
             )
         text = request.queries[0]
         found = scan(text, PREFIXES, base_iri)
+        if found.depth > MAX_NESTING:
+            raise EndpointError(
+                400,
+                f"The query nests brackets {found.depth} levels deep; this endpoint accepts "
+                f"at most {MAX_NESTING}. Flatten it (a query this deep is almost always made "
+                "by a program gone wrong).",
+            )
         if found.is_update:
             raise EndpointError(400, UPDATE_REFUSED)
         self.check_services(found.services)
@@ -262,8 +306,23 @@ def served_sources(settings: Settings) -> list[Source]:
 
 
 def read_dataset(settings: Settings) -> Dataset:
-    """The dataset to serve (see :func:`served_sources`)."""
-    return Dataset.read(served_sources(settings))
+    """The dataset to serve: the sources (see :func:`served_sources`) with the writes of the
+    journal, if there is one: each graph written replaced by its newest content, and the
+    changes graph (the provenance of writes) added."""
+    dataset = Dataset.read(served_sources(settings))
+    journal = open_journal(settings)
+    if journal is None or not journal.head():
+        return dataset
+    records = list(journal.records(0, journal.head()))
+    changes = journal.changes(records)
+    parts = [
+        (source, [q for q in quads if getattr(q.graph_name, "value", None) not in changes])
+        for source, quads in dataset.parts
+    ]
+    written = [q for quads in changes.values() if quads for q in quads]
+    written += [q for r in records for q in r.provenance()]
+    origin = Source(journal.folder, None, ox.RdfFormat.N_QUADS)
+    return Dataset([*parts, (origin, written)])
 
 
 def summarize(store: Store) -> Summary:
@@ -273,62 +332,166 @@ def summarize(store: Store) -> Summary:
     return Summary(graphs, int(union.value))
 
 
+def summary_to_json(summary: Summary) -> dict:
+    """A summary as JSON, for the start cache."""
+    return {"graphs": [list(g) for g in summary.graphs], "union_triples": summary.union_triples}
+
+
+def summary_from_json(saved: dict) -> Summary:
+    """The summary :func:`summary_to_json` wrote."""
+    graphs = tuple((str(graph), int(size)) for graph, size in saved["graphs"])
+    return Summary(graphs, int(saved["union_triples"]))
+
+
 def in_child_process(work: Callable[[], T]) -> T:
     """Run ``work`` in a forked child process and return its result, or raise its error.
 
     Errors come back as :class:`ConfigError` with the original message (which for a
     :class:`~wopgraph.sources.SourceError` names the file and line).
     """
-    receive, reply = Pipe(duplex=False)
-    pid = os.fork()
-    if pid == 0:  # the child: never returns into the caller's code
-        try:
-            receive.close()
-            try:
-                reply.send(("ok", work()))
-            except (ConfigError, SourceError) as exc:
-                reply.send(("error", str(exc)))
-            except BaseException as exc:  # reported to the parent
-                reply.send(("error", f"{type(exc).__name__}: {exc}"))
-        finally:
-            os._exit(0)
-    reply.close()
     try:
-        status, value = receive.recv()
-    except EOFError:
-        status, value = "error", "the process loading the store died"
-    finally:
-        receive.close()
-        os.waitpid(pid, 0)
-    if status != "ok":
-        raise ConfigError(value)
-    return value
+        return forked.call(
+            work, plain=(ConfigError, SourceError), died="the process loading the store died"
+        )
+    except forked.ChildFailed as exc:
+        raise ConfigError(str(exc)) from exc
 
 
 def load_disk_store(settings: Settings) -> Summary:
-    """Open the on-disk store, load the data into it if it is empty, and summarise it."""
-    path = settings.store
+    """Open the on-disk store, load the data into it if it is empty, load them again if its
+    sources changed since (:mod:`wopgraph.diskstore`), and summarise it."""
+    path = Path(settings.store)
     try:
-        disk = OxigraphStore(path)
+        with diskstore.locked(path):
+            diskstore.tidy(path)
+            refresh_disk_store(settings, path)
+        disk = OxigraphStore(str(path))
     except OSError as exc:
         raise ConfigError(f"cannot open the store at {path}: {exc}") from exc
-    size = len(disk)
-    if size and settings.data:
-        raise ConfigError(
-            f"the store at {path} already holds {size} quads; serve it without --data, or give "
-            "an empty or new folder to load the data into"
-        )
-    if not size:
-        read_dataset(settings).to_store(disk)
     summary = summarize(disk)
     disk.flush()  # read-only openers see only what is in the files, not the write-ahead log
     return summary
 
 
-def load_store(settings: Settings) -> tuple[Callable[[], Store], Summary]:
+def refresh_disk_store(settings: Settings, path: Path) -> None:
+    """Load the store at ``path`` if it is empty, or again if the files it was loaded from
+    changed; leave a store filled by other means as it is (call with its lock held)."""
+    wanted = diskstore.requested(settings.data)
+    disk = OxigraphStore(str(path))
+    empty = next(iter(disk.quads()), None) is None
+    size = 0 if empty else len(disk)
+    del disk  # closed: it may be replaced
+    stamp = diskstore.Stamp.read(path)
+    if empty:
+        sources = served_sources(settings)
+        fresh = diskstore.Stamp(wanted, "")
+        fresh.fingerprint = diskstore.fingerprint(sources, fresh.hashes)
+        diskstore.load(path, sources, fresh)
+        return
+    if stamp is not None and stamp.data is None:  # damaged: what was loaded is not known
+        if not settings.data:
+            log.warning("the store at %s has a damaged %s: served as it is", path, diskstore.STAMP)
+            return
+        stamp = diskstore.Stamp(wanted, diskstore.LOADING)
+    if stamp is None or (settings.data and stamp.data != wanted):
+        if settings.data:
+            loaded = f" from {', '.join(stamp.data) or 'the bundled data'}" if stamp else ""
+            raise ConfigError(
+                f"the store at {path} already holds {size} quads{loaded}; serve it without "
+                "--data, or give an empty or new folder to load the data into"
+            )
+        return  # filled by other means: served as it is
+    try:
+        sources = served_sources(replace(settings, data=stamp.data))
+        now = diskstore.fingerprint(sources, stamp.hashes)
+    except (SourceError, OSError) as exc:
+        if settings.data:
+            raise
+        log.warning("cannot check the sources of the store at %s (%s): served as it is", path, exc)
+        return
+    if now == stamp.fingerprint:
+        if stamp.hashes.changed:
+            stamp.write(path)
+        return
+    what = "its sources changed since it was loaded"
+    if stamp.fingerprint == diskstore.LOADING:
+        what = "its last load did not finish"
+    log.warning("the store at %s: %s; loading its %d files again", path, what, len(sources))
+    try:
+        diskstore.reload(path, sources, diskstore.Stamp(stamp.data, now, stamp.hashes))
+    except OSError as exc:
+        raise ConfigError(
+            f"the store at {path}: {what}, but it cannot be replaced ({exc}); give a folder "
+            "whose parent folder is writable, or remove this one"
+        ) from exc
+    log.warning("the store at %s is loaded again: it now serves what its sources hold", path)
+
+
+def journal_folder(settings: Settings) -> Path:
+    """Where the write journal lives: the ``journal`` setting, else ``journal/`` in the
+    default build folder (``build/journal`` of the project for the bundled data)."""
+    from wopgraph.publication import default_folder
+
+    return Path(settings.journal) if settings.journal else default_folder(settings) / "journal"
+
+
+def writes_enabled(settings: Settings) -> bool:
+    """Whether writes are on: some write token is configured."""
+    return bool(settings.write_tokens or settings.token_file)
+
+
+def is_remote(settings: Settings) -> bool:
+    """Whether the store is a SPARQL server (``--store http(s)://...``)."""
+    return bool(settings.store) and settings.store.startswith(("http://", "https://"))
+
+
+def open_journal(settings: Settings) -> Journal | None:
+    """The journal: when writes are enabled, or when one exists (writes accepted earlier are
+    served even when writes are now off). Refuses writes to an on-disk store (read-only)."""
+    if not writes_enabled(settings):
+        folder = journal_folder(settings)
+        if settings.store or not (folder / "commits").is_dir():
+            return None
+        try:
+            return Journal(folder)
+        except JournalError as exc:
+            raise ConfigError(str(exc)) from exc
+    if settings.store and not is_remote(settings):
+        raise ConfigError(
+            f"writes (write tokens are configured) need the in-memory store, made durable by "
+            f"the journal, or a remote SPARQL store; the on-disk store at {settings.store} is "
+            "served read-only"
+        )
+    try:
+        return Journal(journal_folder(settings))
+    except JournalError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def load_remote_store(settings: Settings, journal: Journal | None) -> Summary:
+    """Open the SPARQL server of ``--store URL``; load the data if it is empty; summarise."""
+    from wopgraph.remote import RemoteStoreError
+
+    remote = open_store(settings.store)
+    try:
+        if not remote.graphs():
+            read_dataset(settings).to_store(remote)
+        if journal is not None:
+            journal.recover(lambda record, graphs: remote.apply(graphs, record.provenance()))
+        return summarize(remote)
+    except RemoteStoreError as exc:
+        raise ConfigError(f"the store at {settings.store}: {exc}") from exc
+
+
+def load_store(
+    settings: Settings, journal: Journal | None = None
+) -> tuple[Callable[[], Store], Summary]:
     """Load the data; return how a query process gets the store, and the summary.
 
-    In memory, every process shares the one store loaded here (copy-on-write after fork).
+    In memory, every process shares the one store loaded here (copy-on-write after fork);
+    the writes of the ``journal`` are applied to it first (the newest content of each graph
+    written, and their provenance). The summary, and what the site derives from the data,
+    come from the start cache when the same data were served before (:mod:`wopgraph.startcache`).
 
     On disk, a short-lived child process loads and summarises the store, and each query
     process opens it read-only. This process never opens it: RocksDB, under an on-disk
@@ -336,9 +499,26 @@ def load_store(settings: Settings) -> tuple[Callable[[], Store], Summary]:
     gunicorn workers forked from a process that had opened it crash or hang when they exit.
     """
     if not settings.store:
+        sources = served_sources(settings)
+        head = journal.recover() if journal is not None else 0
+        # Reads what a previous start of the same data derived, while the store loads.
+        cache = StartCache.begin(settings, sources, journal, head)
         store = OxigraphStore()
-        load_into(store, served_sources(settings))
-        return (lambda: store), summarize(store)
+        try:
+            load_into(store, sources)
+            if journal is not None:
+                apply_to(store, journal.records(0, head), journal)
+        finally:
+            cache.finish()
+        summary = cache.remember(
+            "summary", lambda: summarize(store), summary_to_json, summary_from_json
+        )
+        startcache.attach(store, cache)
+        return (lambda: store), summary
+    if is_remote(settings):
+        location = settings.store
+        summary = load_remote_store(settings, journal)
+        return (lambda: open_store(location)), summary
     path = settings.store
     summary = in_child_process(lambda: load_disk_store(settings))
     return (lambda: OxigraphStore.open_read_only(path)), summary
@@ -346,12 +526,19 @@ def load_store(settings: Settings) -> tuple[Callable[[], Store], Summary]:
 
 def open_backend(settings: Settings) -> Backend:
     """Load what ``settings`` say to serve and make the backend (no query process yet)."""
-    open_store, summary = load_store(settings)
-    executor = Executor(open_store, settings.query_timeout)
+    journal = open_journal(settings)
+    get_store, summary = load_store(settings, journal)
+    head = journal.head() if journal is not None else 0
+    follower = (
+        Follower(journal, head, replay=not is_remote(settings)) if journal is not None else None
+    )
+    executor = Executor(get_store, settings.query_timeout, follower)
     return Backend(
         settings,
         summary,
         executor,
         frozenset(settings.allow_service),
         ResultCache(settings.cache_mb * 1024 * 1024),
+        journal,
+        head,
     )

@@ -125,7 +125,7 @@ def run_job(store: Store, job: Job) -> Outcome:
     return Outcome("ok", written.body, kind, written.count, written.truncated)
 
 
-def _child_main(conn: Connection, open_store: Callable[[], Store]) -> None:
+def _child_main(conn: Connection, open_store: Callable[[], Store], follower=None) -> None:
     """The child's loop: receive jobs, answer them, until the parent goes away."""
     for name in _RESET_SIGNALS:
         if hasattr(signal, name):
@@ -141,16 +141,25 @@ def _child_main(conn: Connection, open_store: Callable[[], Store]) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
-        conn.send(run_job(store, job))
+        if follower is None:
+            conn.send(run_job(store, job))
+            continue
+        follower.catch_up(store)  # writes committed since the last job: see them all
+        with follower.reading():
+            outcome = run_job(store, job)
+        conn.send(outcome)
 
 
 class Executor:
     """Runs jobs in a child process of the current process, killing it on timeout."""
 
-    def __init__(self, open_store: Callable[[], Store], timeout: float):
-        """``open_store`` gives the child its store; ``timeout`` is in seconds."""
+    def __init__(self, open_store: Callable[[], Store], timeout: float, follower=None):
+        """``open_store`` gives the child its store; ``timeout`` is in seconds; ``follower``
+        (a :class:`~wopgraph.journal.Follower`) brings the child's store up to date with the
+        write journal before each job."""
         self.open_store = open_store
         self.timeout = timeout
+        self.follower = follower
         self._pid: int | None = None
         self._owner: int | None = None
         self._conn: Connection | None = None
@@ -171,7 +180,7 @@ class Executor:
             status = 0
             try:
                 parent_end.close()
-                _child_main(child_end, self.open_store)
+                _child_main(child_end, self.open_store, self.follower)
             except BaseException:  # whatever happens, never return into the parent's code
                 status = 1
             finally:

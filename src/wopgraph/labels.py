@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import pyoxigraph as ox
 
@@ -62,6 +63,14 @@ def text(literal: ox.Literal | None) -> Text | None:
     return Text(literal.value, literal.language or "")
 
 
+@lru_cache(maxsize=32)
+def _steps(lang: str) -> tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]:
+    """The (properties, languages) tried in turn for a reader of ``lang``: a page asks for
+    dozens of labels, all in the reader's language."""
+    first = ((RDFS_LABEL,), (lang, ""))
+    return (first, *((LABEL_PROPERTIES, (wanted,)) for wanted in (lang, "", FALLBACK_LANGUAGE)))
+
+
 @dataclass
 class Labels:
     """The labels known for a set of terms: ``iri -> property -> literals``."""
@@ -94,9 +103,7 @@ class Labels:
     def get(self, term: str, lang: str) -> Text:
         """The label of ``term`` for a reader of ``lang`` (see the module docstring)."""
         props = self.by_term.get(term, {})
-        steps = [((RDFS_LABEL,), (lang, ""))]
-        steps += [(LABEL_PROPERTIES, (wanted,)) for wanted in (lang, "", FALLBACK_LANGUAGE)]
-        for properties, languages in steps:
+        for properties, languages in _steps(lang):
             for prop in properties:
                 for literal in props.get(prop, []):
                     if (literal.language or "") in languages:

@@ -183,9 +183,10 @@ def _in_memory(dataset: Dataset) -> Publication:
 
 def prepare(settings: Settings, summary: object = None) -> Publication:
     """Reuse or build the publication of what ``settings`` serve (module docstring)."""
-    from wopgraph.endpoint import in_child_process, read_dataset, served_sources
+    from wopgraph.endpoint import in_child_process, is_remote, read_dataset, served_sources
 
-    on_disk_only = bool(settings.store) and not settings.data
+    # A remote store is published like the in-memory one, from the served files.
+    on_disk_only = bool(settings.store) and not settings.data and not is_remote(settings)
     stamp = fingerprint(None if on_disk_only else served_sources(settings), summary)
     folder = Path(settings.build_dir) if settings.build_dir else default_folder(settings)
     fallback = Path(tempfile.gettempdir()) / "wopgraph-published" / stamp[:16]
@@ -246,9 +247,11 @@ class Pending:
         # Reap the builder if it is ours (under gunicorn, the master's reaper may be first).
         with contextlib.suppress(ChildProcessError):
             os.waitpid(self.pid, os.WNOHANG)
-        from wopgraph.endpoint import served_sources
+        from wopgraph.endpoint import is_remote, served_sources
 
-        on_disk_only = bool(self.settings.store) and not self.settings.data
+        on_disk_only = (
+            bool(self.settings.store) and not self.settings.data and not is_remote(self.settings)
+        )
         stamp = fingerprint(None if on_disk_only else served_sources(self.settings), self.summary)
         folder = (
             Path(self.settings.build_dir)

@@ -10,18 +10,27 @@ as compact arrays. Words are compared without case and accents ("electricite" fi
 
 An entity matches when every word of the query is in its labels or texts. Entities whose
 labels hold every word come first, an exact label first of all, then by label.
+
+Building the index at a million triples takes seconds; :meth:`SearchIndex.dump` and
+:meth:`SearchIndex.load` write and read it in a compact form (the strings as one JSON
+document, every list of numbers as one packed array) that loads ten times faster, so that
+:mod:`wopgraph.startcache` can keep it between starts.
 """
 
 from __future__ import annotations
 
 import bisect
 import heapq
+import itertools
+import json
+import operator
 import re
+import sys
 import unicodedata
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -46,6 +55,10 @@ TYPES_QUERY = "SELECT ?s ?o WHERE { ?s a ?o . FILTER(isIRI(?s)) }"
 #: Above this many label matches, "label starts with the query" is not worth checking.
 PREFIX_BONUS_LIMIT = 5000
 _WORD = re.compile(r"\w+")
+#: The version of :meth:`SearchIndex.dump`'s layout; an index dumped in another is not read.
+DUMP_FORMAT = 1
+#: What packed arrays depend on: byte order and the sizes of unsigned short and int.
+_MACHINE = [sys.byteorder, array("H").itemsize, array("I").itemsize]
 
 
 def words(text: str) -> list[str]:
@@ -65,22 +78,77 @@ class Results:
     hits: dict[str, list[str]]
 
 
-@dataclass
-class SearchIndex:
-    """Word -> entities, for labels and for texts; the entities' labels and first class."""
+class Postings:
+    """Key (a word, or a label's words) -> the entities having it, packed for a small, fast
+    index: the keys sorted, and every key's entity numbers end to end in one array."""
 
-    iris: list[str] = field(default_factory=list)
-    labels: list[list[tuple[str, str]]] = field(default_factory=list)
-    kinds: array = field(default_factory=lambda: array("H"))
-    kind_names: list[str] = field(default_factory=lambda: [""])
-    label_words: dict[str, array] = field(default_factory=dict)
-    text_words: dict[str, array] = field(default_factory=dict)
-    exact: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    sort_keys: list[str] = field(default_factory=list)
-    ranks: array = field(default_factory=lambda: array("I"))
-    _ids: dict[str, int] = field(default_factory=dict)
-    _kind_ids: dict[str, int] = field(default_factory=dict)
-    _ordered: dict[bool, list[str]] = field(default_factory=dict)
+    def __init__(self, keys: list[str], offsets: array, numbers: array):
+        """``keys`` sorted; the numbers of ``keys[i]`` are ``numbers[offsets[i]:offsets[i+1]]``."""
+        self.keys = keys
+        self.offsets = offsets
+        self.numbers = numbers
+        self._positions = dict(zip(keys, range(len(keys)), strict=True))
+
+    @classmethod
+    def pack(cls, postings: dict[str, Sequence[int]]) -> Postings:
+        """Pack a dict of key -> entity numbers."""
+        keys = sorted(postings)
+        offsets, numbers = array("I", [0]), array("I")
+        for key in keys:
+            numbers.extend(postings[key])
+            offsets.append(len(numbers))
+        return cls(keys, offsets, numbers)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def _at(self, position: int) -> array:
+        return self.numbers[self.offsets[position] : self.offsets[position + 1]]
+
+    def get(self, key: str) -> Sequence[int]:
+        """The entities having ``key`` (none when it is not a key)."""
+        position = self._positions.get(key)
+        return () if position is None else self._at(position)
+
+    def starting_with(self, prefix: str) -> Iterator[Sequence[int]]:
+        """The entities of each key starting with ``prefix``."""
+        position = bisect.bisect_left(self.keys, prefix)
+        while position < len(self.keys) and self.keys[position].startswith(prefix):
+            yield self._at(position)
+            position += 1
+
+    def check(self, size: int) -> None:
+        """Raise :class:`ValueError` unless well formed, with entities numbered below ``size``."""
+        _check_offsets(self.offsets, len(self.keys), len(self.numbers))
+        if self.numbers and max(self.numbers) >= size:
+            raise ValueError("search index: an entity out of range")
+
+
+class SearchIndex:
+    """Word -> entities, for labels and for texts; the entities' labels and first class.
+
+    Filled with :meth:`add_label`, :meth:`add_text` and :meth:`add_type`, then packed by
+    :meth:`finish` (or read back whole by :meth:`load`) before it is searched.
+    """
+
+    def __init__(self):
+        """An empty index, to fill."""
+        self.iris: list[str] = []
+        self.kinds = array("H")
+        self.kind_names: list[str] = [""]
+        self.ranks = array("I")
+        self.label_words = self.text_words = self.exact = Postings([], array("I", [0]), array("I"))
+        # The labels of entity d are label_values/label_langs[label_starts[d]:label_starts[d+1]].
+        self.label_values: list[str] = []
+        self.label_langs: list[str] = []
+        self.label_starts = array("I", [0])
+        self._ids: dict[str, int] = {}
+        self._kind_ids: dict[str, int] = {}
+        # While filling: the labels of each entity, and the postings as dicts.
+        self._labels: list[list[tuple[str, str]]] = []
+        self._label_words: dict[str, array] = {}
+        self._text_words: dict[str, array] = {}
+        self._exact: dict[str, list[int]] = defaultdict(list)
 
     def _id(self, iri: str) -> int:
         """The number of entity ``iri`` (added on first sight)."""
@@ -88,22 +156,22 @@ class SearchIndex:
         if found is None:
             found = self._ids[iri] = len(self.iris)
             self.iris.append(iri)
-            self.labels.append([])
+            self._labels.append([])
             self.kinds.append(0)
         return found
 
     def add_label(self, iri: str, value: str, lang: str) -> None:
         """Index a label of ``iri``."""
         doc = self._id(iri)
-        if (value, lang) not in self.labels[doc]:
-            self.labels[doc].append((value, lang))
+        if (value, lang) not in self._labels[doc]:
+            self._labels[doc].append((value, lang))
         found = words(value)
-        self.exact[" ".join(found)].append(doc)
-        _post(self.label_words, found, doc)
+        self._exact[" ".join(found)].append(doc)
+        _post(self._label_words, found, doc)
 
     def add_text(self, iri: str, value: str) -> None:
         """Index a text of ``iri`` (description, note, ...)."""
-        _post(self.text_words, words(value), self._id(iri))
+        _post(self._text_words, words(value), self._id(iri))
 
     def add_type(self, iri: str, type_iri: str) -> None:
         """Record the class of ``iri`` (the first one seen; only for indexed entities)."""
@@ -117,27 +185,41 @@ class SearchIndex:
         self.kinds[doc] = kind
 
     def finish(self) -> SearchIndex:
-        """Sort the word lists (prefix look-ups) and the labels (ordering); return the index."""
-        self._ordered = {True: sorted(self.label_words), False: sorted(self.text_words)}
-        self.sort_keys = [(lbl[0][0].casefold() if lbl else "") for lbl in self.labels]
-        order = sorted(range(len(self.iris)), key=lambda d: (self.sort_keys[d], self.iris[d]))
+        """Pack the postings (sorted keys: prefix look-ups) and the labels, and rank the
+        entities by label (ordering); return the index."""
+        self.label_words = Postings.pack(self._label_words)
+        self.text_words = Postings.pack(self._text_words)
+        self.exact = Postings.pack(self._exact)
+        for labels in self._labels:
+            for value, lang in labels:
+                self.label_values.append(value)
+                self.label_langs.append(lang)
+            self.label_starts.append(len(self.label_values))
+        order = sorted(range(len(self.iris)), key=lambda d: (self._sort_key(d), self.iris[d]))
         self.ranks = array("I", bytes(4 * len(order)))
         for position, doc in enumerate(order):
             self.ranks[doc] = position
-        self.exact = dict(self.exact)
+        self._labels, self._label_words, self._text_words = [], {}, {}
+        self._exact = defaultdict(list)
         return self
+
+    def _sort_key(self, doc: int) -> str:
+        """What entity ``doc`` sorts by: its first label, without case."""
+        first = self.label_starts[doc]
+        return self.label_values[first].casefold() if first < self.label_starts[doc + 1] else ""
+
+    def _label_texts(self, doc: int) -> list[str]:
+        """The label values of entity ``doc``."""
+        return self.label_values[self.label_starts[doc] : self.label_starts[doc + 1]]
 
     def _matching(self, word: str, prefix: bool, in_labels: bool) -> set[int]:
         """The entities having ``word`` (or, with ``prefix``, a word starting with it)."""
         index = self.label_words if in_labels else self.text_words
         if not prefix:
-            return set(index.get(word, ()))
-        ordered = self._ordered[in_labels]
+            return set(index.get(word))
         found: set[int] = set()
-        for candidate in ordered[bisect.bisect_left(ordered, word) :]:
-            if not candidate.startswith(word):
-                break
-            found.update(index[candidate])
+        for docs in index.starting_with(word):
+            found.update(docs)
         return found
 
     def _scores(self, query: str) -> dict[int, int]:
@@ -158,9 +240,9 @@ class SearchIndex:
         phrase = " ".join(wanted)
         if len(in_label) <= PREFIX_BONUS_LIMIT:
             for doc in in_label:
-                if any(" ".join(words(v)).startswith(phrase) for v, _ in self.labels[doc]):
+                if any(" ".join(words(v)).startswith(phrase) for v in self._label_texts(doc)):
                     scores[doc] = 120
-        for doc in self.exact.get(phrase, ()):
+        for doc in self.exact.get(phrase):
             if doc in scores:
                 scores[doc] = 150
         return scores
@@ -195,13 +277,131 @@ class SearchIndex:
             if len(word) > 2:
                 for doc in self._matching(word, True, True):
                     counts[doc] += 1
-        best = heapq.nsmallest(limit, counts, key=lambda d: (-counts[d], self.sort_keys[d]))
+        best = heapq.nsmallest(limit, counts, key=lambda d: (-counts[d], self._sort_key(d)))
         return [self.iris[d] for d in best]
 
     def labels_of(self, iri: str) -> list[tuple[str, str]]:
         """The labels (value, language) of an indexed entity."""
         doc = self._ids.get(iri)
-        return self.labels[doc] if doc is not None else []
+        if doc is None:
+            return []
+        start, end = self.label_starts[doc], self.label_starts[doc + 1]
+        return list(zip(self.label_values[start:end], self.label_langs[start:end], strict=True))
+
+    def dump(self) -> bytes:
+        """The finished index as bytes, for :meth:`load`: a JSON header line naming the
+        sections and their sizes, then the sections (lists of strings, packed arrays)."""
+        sections = {
+            "iris": _strings(self.iris),
+            "kind_names": _strings(self.kind_names),
+            "label_values": _strings(self.label_values),
+            "label_langs": _strings(self.label_langs),
+            "label_starts": self.label_starts.tobytes(),
+            "kinds": self.kinds.tobytes(),
+            "ranks": self.ranks.tobytes(),
+        }
+        for name in ("label_words", "text_words", "exact"):
+            postings = getattr(self, name)
+            sections[f"{name}.keys"] = _strings(postings.keys)
+            sections[f"{name}.offsets"] = postings.offsets.tobytes()
+            sections[f"{name}.numbers"] = postings.numbers.tobytes()
+        header = {
+            "format": DUMP_FORMAT,
+            "machine": _MACHINE,
+            "sections": [[name, len(data)] for name, data in sections.items()],
+        }
+        return json.dumps(header).encode() + b"\n" + b"".join(sections.values())
+
+    @classmethod
+    def load(cls, data: bytes) -> SearchIndex:
+        """An index from :meth:`dump`'s bytes; :class:`ValueError` when they are not one
+        (another layout or machine, or damaged), so that the caller builds it instead."""
+        try:
+            return cls._load(memoryview(data))
+        except (KeyError, TypeError, IndexError, AttributeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"not a dumped search index ({exc!r})") from exc
+
+    @classmethod
+    def _load(cls, data: memoryview) -> SearchIndex:
+        end = bytes(data[:4096]).find(b"\n")
+        header = json.loads(bytes(data[:end])) if end > 0 else None
+        if not isinstance(header, dict) or header.get("format") != DUMP_FORMAT:
+            raise ValueError("not a dumped search index of this version")
+        if header["machine"] != _MACHINE:
+            raise ValueError("a search index dumped on another kind of machine")
+        sections: dict[str, memoryview] = {}
+        at = end + 1
+        for name, size in header["sections"]:
+            sections[name] = data[at : at + size]
+            at += size
+        if at != len(data):
+            raise ValueError("a search index of the wrong length")
+
+        def numbers(name: str, typecode: str = "I") -> array:
+            found = array(typecode)
+            found.frombytes(sections[name])
+            return found
+
+        index = cls()
+        index.iris = _unstrings(sections["iris"])
+        index.kind_names = _unstrings(sections["kind_names"])
+        index.label_values = _unstrings(sections["label_values"])
+        index.label_langs = _unstrings(sections["label_langs"])
+        index.label_starts = numbers("label_starts")
+        index.kinds, index.ranks = numbers("kinds", "H"), numbers("ranks")
+        size = len(index.iris)
+        if not (len(index.kinds) == len(index.ranks) == len(index.label_starts) - 1 == size):
+            raise ValueError("search index sections of different sizes")
+        if len(index.label_values) != len(index.label_langs) or not index.kind_names:
+            raise ValueError("search index: labels and languages of different sizes")
+        _check_offsets(index.label_starts, size, len(index.label_values))
+        if index.kinds and max(index.kinds) >= len(index.kind_names):
+            raise ValueError("search index: a class out of range")
+        for name in ("label_words", "text_words", "exact"):
+            postings = Postings(
+                _unstrings(sections[f"{name}.keys"]),
+                numbers(f"{name}.offsets"),
+                numbers(f"{name}.numbers"),
+            )
+            postings.check(size)
+            setattr(index, name, postings)
+        index._ids = dict(zip(index.iris, range(size), strict=True))
+        index._kind_ids = {kind: i for i, kind in enumerate(index.kind_names) if i}
+        return index
+
+
+def _check_offsets(offsets: array, count: int, total: int) -> None:
+    """Raise :class:`ValueError` unless ``offsets`` cut ``total`` items into ``count`` runs:
+    ``count + 1`` of them, from 0 to ``total``, never going back."""
+    if len(offsets) != count + 1 or offsets[0] or offsets[-1] != total:
+        raise ValueError("search index: offsets of the wrong length")
+    if not all(map(operator.le, offsets, itertools.islice(offsets, 1, None))):
+        raise ValueError("search index: offsets out of order")
+
+
+def _strings(items: list[str]) -> bytes:
+    """A list of strings as bytes: one per line when none holds a line break, else JSON."""
+    joined = "\n".join(items)
+    if joined.count("\n") == max(len(items) - 1, 0):
+        return b"L%d:" % len(items) + joined.encode()
+    return b"J" + json.dumps(items, ensure_ascii=False).encode()
+
+
+def _unstrings(data: memoryview) -> list[str]:
+    """The list of strings :func:`_strings` wrote."""
+    raw = bytes(data)
+    if raw[:1] == b"J":
+        found = json.loads(raw[1:])
+        if not isinstance(found, list) or not all(isinstance(s, str) for s in found):
+            raise ValueError("search index: not a list of strings")
+        return found
+    if raw[:1] != b"L":
+        raise ValueError("search index: not a list of strings")
+    count, _, joined = raw[1:].partition(b":")
+    found = joined.decode().split("\n") if int(count) else []
+    if len(found) != int(count):
+        raise ValueError("search index: a list of strings of the wrong length")
+    return found
 
 
 def _post(index: dict[str, array], found: list[str], doc: int) -> None:

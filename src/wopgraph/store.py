@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import abc
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -51,6 +51,16 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def replace_graph(self, graph: str, quads: Iterable[ox.Quad]) -> None:
         """Replace the content of the named graph ``graph`` with ``quads`` (atomically)."""
+
+    def apply(
+        self, graphs: Mapping[str, list[ox.Quad] | None], extra: Sequence[ox.Quad] = ()
+    ) -> None:
+        """Replace each graph of ``graphs`` by its new content (``None``: drop it) and add the
+        ``extra`` quads, atomically where the backend can (one transaction)."""
+        for graph, quads in graphs.items():
+            self.replace_graph(graph, quads or [])
+        if extra:
+            self.add(extra)
 
     @abc.abstractmethod
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
@@ -110,6 +120,20 @@ class OxigraphStore(Store):
             f"DROP SILENT GRAPH <{graph}> ; INSERT DATA {{ GRAPH <{graph}> {{ {triples} }} }}"
         )
 
+    def apply(self, graphs, extra=()):
+        # One SPARQL Update is one transaction: a reader never sees half of a write.
+        parts = []
+        for graph, quads in graphs.items():
+            parts.append(f"DROP SILENT GRAPH <{graph}>")
+            if quads:
+                parts.append(_insert_data(graph, quads))
+        by_graph: dict[str, list[ox.Quad]] = {}
+        for q in extra:
+            by_graph.setdefault(q.graph_name.value, []).append(q)
+        parts += [_insert_data(g, qs) for g, qs in by_graph.items()]
+        if parts:
+            self._store.update(" ;\n".join(parts))
+
     def load_file(
         self,
         path: str,
@@ -150,6 +174,28 @@ class OxigraphStore(Store):
         store = cls.__new__(cls)
         store._store = ox.Store.read_only(str(path))
         return store
+
+
+def _insert_data(graph: str, quads: Iterable[ox.Quad]) -> str:
+    """An ``INSERT DATA`` of ``quads``'s triples into ``graph``.
+
+    Blank nodes get fresh labels: SPARQL Update forbids one label in two blocks of a request,
+    and a graph is a document of its own (a blank node is never shared between graphs).
+    """
+    fresh: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def own(term):
+        if isinstance(term, ox.BlankNode):
+            if term not in fresh:
+                fresh[term] = ox.BlankNode()
+            return fresh[term]
+        return term
+
+    triples = ox.serialize(
+        [ox.Triple(own(q.subject), q.predicate, own(q.object)) for q in quads],
+        format=ox.RdfFormat.N_TRIPLES,
+    ).decode()
+    return f"INSERT DATA {{ GRAPH <{graph}> {{ {triples} }} }}"
 
 
 def open_store(location: str | None = None) -> Store:

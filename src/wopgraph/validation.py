@@ -19,6 +19,7 @@ from wopgraph.dataset import Dataset, bundle_root
 from wopgraph.namespaces import PREFIXES, SCHEMA, SHAPES_GRAPH, SHARED_GRAPH
 from wopgraph.queryfiles import QueryFile, load_query_files
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 LABEL_PREDICATES = (RDFS.label, SKOS.prefLabel, SCHEMA.name)
 
 
@@ -101,11 +102,10 @@ def _label(graph: rdflib.Graph, node: rdflib.term.Node) -> str | None:
     return fallback
 
 
-def shacl_findings(
-    data: rdflib.Graph, shapes: rdflib.Graph, files_by_subject: dict[str, list[str]] | None = None
-) -> list[Finding]:
-    """Run pySHACL on ``data`` with ``shapes`` and turn its report into findings."""
-    files_by_subject = files_by_subject or {}
+def shacl_report(
+    data: rdflib.Graph, shapes: rdflib.Graph, focus_nodes: list[rdflib.URIRef] | None = None
+) -> rdflib.Graph:
+    """Run pySHACL on ``data`` with ``shapes`` (only on ``focus_nodes`` if given): its report."""
     _, report, _ = shacl_validate(
         data,
         shacl_graph=shapes,
@@ -113,7 +113,21 @@ def shacl_findings(
         advanced=True,
         allow_warnings=True,
         allow_infos=True,
+        focus_nodes=focus_nodes,
     )
+    return report
+
+
+def shacl_findings(
+    data: rdflib.Graph,
+    shapes: rdflib.Graph,
+    files_by_subject: dict[str, list[str]] | None = None,
+    report: rdflib.Graph | None = None,
+) -> list[Finding]:
+    """Run pySHACL on ``data`` with ``shapes`` (or read its ``report``) as findings."""
+    files_by_subject = files_by_subject or {}
+    if report is None:
+        report = shacl_report(data, shapes)
     findings = []
     # Only top-level results: pySHACL nests the causes of sh:node failures under sh:detail.
     for result in report.objects(None, SH.result):
@@ -215,3 +229,110 @@ def validate(paths: list[Path] | None = None, root: Path | None = None) -> Repor
         dataset.quads(), load_query_files(root / "queries" / "checks"), by_subject
     )
     return Report(findings=findings, files=[s.label for s, _ in dataset.parts])
+
+
+def _to_rdflib_term(term) -> rdflib.term.Node:
+    """A pyoxigraph term as rdflib's, blank nodes keeping their labels."""
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    if term.datatype.value == XSD_STRING:  # as rdflib reads "text" from Turtle
+        return rdflib.Literal(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def to_rdflib(quads) -> rdflib.Graph:
+    """The triples of pyoxigraph ``quads`` as one rdflib graph (blank-node labels kept, so
+    that results can be matched to the quads' nodes)."""
+    graph = rdflib.Graph()
+    convert = _to_rdflib_term
+    for q in quads:
+        graph.add((convert(q.subject), convert(q.predicate), convert(q.object)))
+    return graph
+
+
+@dataclass
+class WriteReport:
+    """What validating one write found: findings for people, a SHACL report graph for tools."""
+
+    findings: list[Finding]
+    graph: rdflib.Graph
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.severity == "Violation" for f in self.findings)
+
+
+def validate_write(
+    written: list[ox.Quad],
+    context: list[ox.Quad],
+    shapes: rdflib.Graph,
+    checks: list[QueryFile],
+) -> WriteReport:
+    """Validate the ``written`` quads (the new content of the graphs a write changes), seen
+    with their ``context`` (the model graphs and what the store says about the entities they
+    refer to): the shapes on every entity the write describes, and the hygiene checks.
+
+    Only the write's own subjects are focus nodes, so the cost follows the size of the write
+    and its neighbourhood, not of the store.
+    """
+    data = to_rdflib([*written, *context])
+    # The whole (small) data graph is validated and the results kept for the write's own
+    # subjects. (pySHACL's focus_nodes option would be cheaper but also filters the nodes
+    # that nested sh:node shapes check, so it misses their violations: pySHACL 0.40.)
+    subjects = {_to_rdflib_term(q.subject) for q in written}
+    report = _keep_results(shacl_report(data, shapes), subjects)
+    findings = shacl_findings(data, shapes, report=report)
+    # Every term of the write: checks may be about a predicate (undeclared terms) or a
+    # blank node (orphans), not only about subjects and objects.
+    mentioned = {t.value for q in written for t in (q.subject, q.predicate, q.object)}
+    for finding in check_findings([*written, *context], checks, {}):
+        if finding.focus in mentioned:
+            findings.append(finding)
+            _add_check_result(report, finding)
+    if any(f.severity == "Violation" for f in findings):
+        top = next(report.subjects(rdflib.RDF.type, SH.ValidationReport))
+        report.set((top, SH.conforms, rdflib.Literal(False)))
+    return WriteReport(findings, report)
+
+
+def _keep_results(report: rdflib.Graph, focus: set) -> rdflib.Graph:
+    """A copy of a SHACL ``report`` with only the results about the ``focus`` nodes."""
+    kept = rdflib.Graph()
+    for prefix, namespace in report.namespaces():
+        kept.bind(prefix, namespace)
+    top = next(report.subjects(rdflib.RDF.type, SH.ValidationReport))
+    kept.add((top, rdflib.RDF.type, SH.ValidationReport))
+    results = [r for r in report.objects(top, SH.result) if report.value(r, SH.focusNode) in focus]
+    kept.add((top, SH.conforms, rdflib.Literal(not results)))
+    todo = list(results)
+    for result in results:
+        kept.add((top, SH.result, result))
+    seen = set()
+    while todo:  # each result with its blank-node closure (sh:detail, paths)
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in report.predicate_objects(node):
+            kept.add((node, p, o))
+            if isinstance(o, rdflib.BNode):
+                todo.append(o)
+    return kept
+
+
+def _add_check_result(report: rdflib.Graph, finding: Finding) -> None:
+    """Add a hygiene check's finding to a SHACL report graph as an ``sh:ValidationResult``."""
+    top = next(report.subjects(rdflib.RDF.type, SH.ValidationReport))
+    result = rdflib.BNode()
+    report.add((top, SH.result, result))
+    report.add((result, rdflib.RDF.type, SH.ValidationResult))
+    report.add((result, SH.focusNode, rdflib.URIRef(finding.focus)))
+    report.add((result, SH.resultSeverity, SH.Violation))
+    report.add((result, SH.resultMessage, rdflib.Literal(finding.message)))
+    report.add((result, SH.sourceConstraintComponent, SH.SPARQLConstraintComponent))
+    if finding.value:
+        report.add((result, SH.value, rdflib.Literal(finding.value)))

@@ -33,6 +33,10 @@ LICENSE = ox.NamedNode("https://creativecommons.org/licenses/by/4.0/")
 LINK_TARGETS: dict[str, tuple[str, str]] = {
     "wikidata": ("http://www.wikidata.org/entity/", "https://www.wikidata.org/"),
     "geonames": ("https://sws.geonames.org/", "https://www.geonames.org/"),
+    "french-atlas": (
+        "https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/",
+        "https://pastel.diplomatie.gouv.fr/cncdext/dyn/public/atlas/",
+    ),
 }
 
 TOTALS = """SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects)

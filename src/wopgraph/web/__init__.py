@@ -2,7 +2,8 @@
 
 Blueprints hold the pages (``sparql.py``: the SPARQL endpoint and its query page;
 ``queries.py``: the canned queries); ``http.py`` holds what every response shares (gzip,
-plain-text errors). Templates and static assets live in this package, never on a CDN.
+plain-text errors), ``security.py`` the security headers and ``ratelimit.py`` the per-client
+rate limit. Templates and static assets live in this package, never on a CDN.
 """
 
 from __future__ import annotations
@@ -13,11 +14,23 @@ from typing import Any
 from flask import Flask
 
 from wopgraph import config
+from wopgraph.dataset import bundle_root
 from wopgraph.endpoint import Backend, open_backend
-from wopgraph.web import citation, crawl, http, i18n, pages, published, queries, reconcile, sparql
-
-#: Largest request body accepted (a query of a few hundred KiB is already unusual).
-MAX_BODY = 1024 * 1024
+from wopgraph.queryfiles import load_query_files
+from wopgraph.web import (
+    citation,
+    crawl,
+    graphs,
+    http,
+    i18n,
+    pages,
+    published,
+    queries,
+    ratelimit,
+    reconcile,
+    security,
+    sparql,
+)
 
 
 def create_app(
@@ -32,10 +45,15 @@ def create_app(
     if not isinstance(settings, config.Settings):
         settings = config.load(settings)
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY
+    # Largest request body (the max_body_mb setting); http.too_large answers bodies over it.
+    app.config["MAX_CONTENT_LENGTH"] = int(settings.max_body_mb * http.MEGABYTE)
     app.config["WOPGRAPH_SETTINGS"] = settings
     app.extensions["wopgraph"] = backend or open_backend(settings)
     http.install(app)
+    security.install(app)
+    # Here, in gunicorn's master before the fork, so that the workers share one set of buckets;
+    # before i18n, so that a refused request costs nothing more.
+    ratelimit.install(app)
     i18n.install(app)
     app.register_blueprint(sparql.bp)
     pages.install(app)
@@ -43,5 +61,6 @@ def create_app(
     app.register_blueprint(reconcile.bp)
     app.register_blueprint(published.bp)
     app.register_blueprint(crawl.bp)
+    graphs.install(app, load_query_files(bundle_root() / "queries" / "checks"))
     app.register_blueprint(citation.bp)
     return app

@@ -23,6 +23,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, g, redirect, render_template, request
+from markupsafe import Markup
 
 from wopgraph import describe, iris, rdfdoc
 from wopgraph import negotiation as neg
@@ -54,6 +55,12 @@ SD = "http://www.w3.org/ns/sparql-service-description#"
 VOID = "http://rdfs.org/ns/void#"
 XSD_INT = ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
 SCHEME = "http://www.w3.org/2004/02/skos/core#ConceptScheme"
+
+
+@bp.app_template_filter("text_html")
+def text_html(text) -> Markup:
+    """A :class:`~wopgraph.labels.Text` as HTML, ``lang`` marked when not the reader's."""
+    return entity_view.text_html(text, g.lang)
 
 
 def choose_format(suffix_format: str | None) -> neg.Format | None:
@@ -141,7 +148,12 @@ def render_entity(path: str, fmt: neg.Format, headers: dict[str, str]) -> Respon
     iri = iris.iri_for_path(s.base, path)
     try:
         desc = describe.describe(
-            s.backend, iri, g.lang, request.args.get("incoming"), _page_number()
+            s.backend,
+            iri,
+            g.lang,
+            request.args.get("incoming"),
+            _page_number(),
+            hubs=s.cached("hub-counts", dict),  # dropped on writes, with the other caches
         )
     except ValueError:  # a path that makes no IRI
         return None

@@ -7,6 +7,10 @@ IRI). Linked entities show their label; numbers, dates and durations are formatt
 reader; text in another language than the reader's is marked with its ``lang``. A curation
 note that starts with a property (``wop:selfFinancedFor P12Y: ...``) is shown next to the fact
 it explains; the others stay in the sources-and-curation section.
+
+Values and texts render themselves as HTML here (:func:`value_html`, :func:`text_html`;
+``{{ v }}`` in a template calls ``Value.__html__``) rather than in Jinja macros: a page shows
+dozens of them, and a macro call costs more than the string it makes.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
+from flask import g
+from markupsafe import Markup, escape
 
 from wopgraph import iris
 from wopgraph import labels as lb
@@ -53,6 +59,10 @@ class Value:
     css: str = ""
     rows: list[Row] = field(default_factory=list)
 
+    def __html__(self) -> str:
+        """The value as HTML for the current request's reader (``{{ v }}`` in a template)."""
+        return value_html(self, g.lang)
+
 
 @dataclass
 class Row:
@@ -86,6 +96,56 @@ class IncomingView:
     page: int
     pages: int
     kind: lb.Text | None = None
+    lang: str = ""
+    """The reader's language."""
+
+    @property
+    def heading(self) -> Markup:
+        """The group's title: "Partnership as “mentor”", or "As “mentor”" (kinds differ)."""
+        quoted = (
+            f"{escape(translate('quote.open'))}{text_html(self.name, self.lang)}"
+            f"{escape(translate('quote.close'))}"
+        )
+        if self.kind:
+            as_ = escape(translate("entity.as").lower())
+            kind = text_html(self.kind, self.lang)
+            return Markup(f'{kind} <span class="hint">{as_} {quoted}</span>')
+        return Markup(f"{escape(translate('entity.as'))} {quoted}")
+
+    @property
+    def items_html(self) -> Markup:
+        """The linking entities as list items (a hub's page lists a hundred)."""
+        return Markup("".join(f"<li>{value_html(v, self.lang)}</li>" for v in self.items))
+
+
+def text_html(text: lb.Text | None, page_lang: str) -> Markup:
+    """A text, escaped, in a ``<span lang>`` when its language is not the page's."""
+    if not text:
+        return Markup("")
+    value, lang = escape(getattr(text, "value", "")), getattr(text, "lang", "")
+    if lang and lang != page_lang:
+        return Markup(f'<span lang="{escape(lang)}">{value}</span>')
+    return value
+
+
+def value_html(v: Value, page_lang: str) -> Markup:
+    """A value: a link, a text (``lang`` marked when not the page's), or a blank node's rows."""
+    if v.rows:
+        rows = "".join(
+            f"<div><dt>{text_html(r.name, page_lang)}</dt>"
+            f"<dd>{', '.join(value_html(x, page_lang) for x in r.values)}</dd></div>"
+            for r in v.rows
+        )
+        return Markup(f'<dl class="nested">{rows}</dl>')
+    attributes = f' href="{escape(v.href)}"' if v.href else ""
+    if v.css:
+        attributes += f' class="{escape(v.css)}"'
+    if v.href and v.external:
+        attributes += ' rel="external"'
+    if v.lang and v.lang != page_lang:
+        attributes += f' lang="{escape(v.lang)}"'
+    tag = "a" if v.href else "span"
+    return Markup(f"<{tag}{attributes}>{escape(v.text)}</{tag}>")
 
 
 def outbound(iri: str) -> str | None:
@@ -111,10 +171,10 @@ def link(site: Site, iri: str, lang: str, labels: lb.Labels | None = None) -> Va
     """A link to ``iri`` showing its label (outbound links show the dataset's name)."""
     href = site.href(iri)
     external = not href.startswith("/")
-    known = (labels is not None and labels.knows(iri)) or site.terms.labels.knows(iri)
-    if external and not known:
+    on_page = labels is not None and labels.knows(iri)
+    if external and not on_page and not site.terms.labels.knows(iri):
         return Value(outbound(iri) or iri, href=iri, external=True)
-    label = site.label(iri, lang, labels)
+    label = labels.get(iri, lang) if on_page else site.terms.label(iri, lang)
     css = "badge badge-" + iris.local_name(iri) if _is_concept(site, iri) else ""
     return Value(label.value, label.lang, href, external, css)
 
@@ -137,7 +197,7 @@ def _same_language(literals: list[ox.Literal], lang: str) -> list[ox.Literal]:
 
 def values(site: Site, desc: Description, subject, prop: str, lang: str) -> list[Value]:
     """The values of ``prop`` for ``subject`` (the entity or one of its blank nodes)."""
-    found = [t.object for t in desc.triples if t.subject == subject and t.predicate.value == prop]
+    found = desc.objects(subject, prop)
     literals = _same_language([o for o in found if isinstance(o, ox.Literal)], lang)
     out: list[Value] = []
     for obj in found:
@@ -271,7 +331,7 @@ def _incoming_view(
     kind = None
     if len(kinds) == 1 and (only := next(iter(kinds))):
         kind = site.terms.label(only[0], lang)
-    return IncomingView(group.prop, name, group.total, items, group.page, group.pages, kind)
+    return IncomingView(group.prop, name, group.total, items, group.page, group.pages, kind, lang)
 
 
 def summary(desc: Description, lang: str) -> lb.Text | None:

@@ -216,6 +216,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     "entity.confidence": {"en": "Confidence", "fr": "Confiance"},
     "entity.iri": {"en": "Identifier (IRI):", "fr": "Identifiant (IRI) :"},
     "entity.contents": {"en": "On this page", "fr": "Sur cette page"},
+    "entity.changed": {"en": "Last changed:", "fr": "Dernière modification :"},
+    "entity.changed_by": {"en": "by", "fr": "par"},
     "entity.incoming": {"en": "Linked from", "fr": "Liens vers cette page"},
     "entity.as": {"en": "As", "fr": "Comme"},
     "entity.links_here": {"en": "link here", "fr": "pointent ici"},

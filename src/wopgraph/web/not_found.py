@@ -17,6 +17,15 @@ from wopgraph.web.site import site
 SUGGESTIONS = 8
 
 
+def _kind_prefix(iri: str | None) -> str | None:
+    """``<base>id/operator/`` for ``<base>id/operator/onee-typo``: the IRI's kind folder."""
+    if not iri or "/id/" not in iri:
+        return None
+    head, _, rest = iri.partition("/id/")
+    kind = rest.split("/", 1)[0]
+    return f"{head}/id/{kind}/" if "/" in rest else None
+
+
 def wants_html() -> bool:
     """Whether the client prefers HTML to plain text (a browser does; curl's ``*/*`` not)."""
     best = request.accept_mimetypes.best_match(["text/plain", "text/html"])
@@ -34,7 +43,12 @@ def page(iri: str | None, html: bool | None = None) -> Response:
     suggestions = []
     try:
         index = s.search_index
-        for found in index.similar(words, SUGGESTIONS):
+        # Ask for more than shown, then put first those of the same kind as the IRI asked
+        # for (/id/operator/... suggests operators first), keeping the index's order within.
+        kind = _kind_prefix(iri)
+        candidates = index.similar(words, SUGGESTIONS * 4)
+        candidates.sort(key=lambda found: not (kind and found.startswith(kind)))
+        for found in candidates[:SUGGESTIONS]:
             label = s.label(found, g.lang, None)
             labels = index.labels_of(found)
             text = _best(labels, g.lang) or label.value

@@ -42,4 +42,6 @@ def install(app: Flask) -> None:
         app.register_blueprint(bp)
     app.register_error_handler(404, not_found.handler)
     app.jinja_env.globals["lang_url"] = lang_url
+    app.jinja_env.globals["last_change"] = site.last_change
+    app.before_request(site.sync)
     app.jinja_env.filters["text_lang"] = text_lang

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from flask import current_app
 
-from wopgraph import iris, layout, search, terms
+from wopgraph import iris, layout, search, startcache, terms
 from wopgraph.dataset import bundle_root
+from wopgraph.journal import CHANGES_GRAPH
 from wopgraph.labels import Text
 
 WEB = Path(__file__).resolve().parent
@@ -46,6 +47,52 @@ class Site:
         self.backend = backend
         self.base = base
         self._caches: dict[str, object] = {}
+        self._head = self._backend_head()
+
+    def _backend_head(self) -> int:
+        head = getattr(self.backend, "head", None)
+        return head() if callable(head) else 0
+
+    def sync(self) -> None:
+        """Drop what a write made stale (once per request: one small file read).
+
+        The model (terms, shapes' layout) cannot be written while serving, so it stays;
+        page caches, the search index and the fingerprint are made again on next use.
+        """
+        head = self._backend_head()
+        if head != self._head:
+            self._head = head
+            self._caches.clear()
+            for name in ("search_index", "fingerprint"):
+                self.__dict__.pop(name, None)
+
+    def last_change(self, iri: str) -> dict | None:
+        """The newest write to a graph describing ``iri``: time, agent, change IRI (or None)."""
+        if not self._head:
+            return None
+
+        def find():
+            rows = self.backend.select(
+                f"""SELECT ?change ?time ?agent WHERE {{
+                    GRAPH ?g {{ <{iri}> ?p ?o }}
+                    GRAPH <{CHANGES_GRAPH}> {{
+                        ?change prov:generated/prov:specializationOf ?g ;
+                                prov:endedAtTime ?time ;
+                                prov:wasAssociatedWith/rdfs:label ?agent }}
+                }} ORDER BY DESC(?time) DESC(?change) LIMIT 1""",
+                max_rows=1,
+            )
+            if not rows:
+                return None
+            change = rows[0]["change"].value
+            return {
+                "time": rows[0]["time"].value,
+                "agent": rows[0]["agent"].value,
+                "href": self.href(change),
+                "label": "#" + change.rsplit("/", 1)[-1],
+            }
+
+        return self.cached(f"last-change {iri}", find)
 
     @cached_property
     def terms(self) -> terms.Terms:
@@ -66,17 +113,26 @@ class Site:
         """Fill the caches straight from an in-memory ``store``, before gunicorn forks.
 
         The workers then share them (copy-on-write) instead of each building its own on its
-        first request: at a million triples the search index takes seconds to build.
+        first request: at a million triples the search index takes seconds to build. What a
+        start of the same data built before is taken from the start cache instead (the rows
+        of the terms' and shapes' queries, the search index; :mod:`wopgraph.startcache`).
         """
+        cache = startcache.of(store)
+
+        def run(query: str):
+            return store.query(query, union_default_graph=True, use_default_prefixes=True)
 
         def select(query: str, max_rows: int | None = None) -> list[dict]:
-            result = store.query(query, union_default_graph=True, use_default_prefixes=True)
+            result = run(query)
             names = [v.value for v in result.variables]
             return [{n: row[n] for n in names if row[n] is not None} for row in result]
 
-        self.terms = terms.load(select)
-        self.shapes = layout.load(select)
-        self.search_index = search.build(select)
+        def cached_select(query: str, max_rows: int | None = None) -> list[dict]:
+            return cache.rows(query, run)
+
+        self.terms = terms.load(cached_select)
+        self.shapes = layout.load(cached_select)
+        self.search_index = cache.search_index(lambda: search.build(select))
 
     @cached_property
     def data_modified(self) -> float:
@@ -95,7 +151,9 @@ class Site:
         """A short hash of what the pages are made from: data, its size, code and templates."""
         summary = self.backend.summary
         code = _newest_mtime([WEB.parent])
-        seed = repr((summary.graphs, summary.union_triples, self.data_modified, code, self.base))
+        seed = repr(
+            (summary.graphs, summary.union_triples, self.data_modified, code, self.base, self._head)
+        )
         return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
     def cached(self, key: str, make):
