@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from server import LiveServer
-from wopgraph import diskstore, endpoint, search, startcache
+from wopgraph import diskstore, endpoint, fingerprints, search, startcache
 from wopgraph.journal import Journal
 from wopgraph.web import create_app
 
@@ -56,7 +56,7 @@ def data(tmp_path) -> Path:
 @pytest.fixture
 def settle(monkeypatch):
     """Files just written count as settled (else a start waits RACY seconds to trust them)."""
-    monkeypatch.setattr(startcache, "RACY", 0.0)
+    monkeypatch.setattr(fingerprints, "RACY", 0.0)
 
 
 def start(folder: Path, build: Path, **extra):
@@ -161,6 +161,17 @@ def test_second_start_reuses_the_cache_unless_the_data_changed(
         assert summary != first_summary
 
 
+def test_first_start_counts_the_graphs_alongside_the_site(data, tmp_path, settle):
+    from wopgraph.sources import data_sources, load_into
+    from wopgraph.store import OxigraphStore
+
+    site, summary, cache = start(data, tmp_path / "build")
+    alone = OxigraphStore()
+    load_into(alone, data_sources([data]))
+    assert summary == endpoint.summarize(alone)
+    assert cache.site_data(None).search_index is site.search_index, "built once, while counting"
+
+
 def refuse(*args, **kwargs):
     raise AssertionError("built again although the cache holds it")
 
@@ -227,13 +238,13 @@ def test_a_cache_folder_that_cannot_be_written_is_skipped(data, tmp_path, settle
 def test_remembered_hashes_are_reused_only_for_the_same_state(tmp_path, settle):
     path = tmp_path / "a.ttl"
     path.write_text("one")
-    hashes = startcache.Hashes()
-    first = hashes.sha256(path, startcache.FileState.of(path))
+    hashes = fingerprints.Hashes()
+    first = hashes.sha256(path, fingerprints.FileState.of(path))
     assert hashes.changed and str(path) in hashes.known
-    saved = startcache.Hashes.from_json(json.loads(json.dumps(hashes.to_json())))
-    assert saved.sha256(path, startcache.FileState.of(path)) == first
+    saved = fingerprints.Hashes.from_json(json.loads(json.dumps(hashes.to_json())))
+    assert saved.sha256(path, fingerprints.FileState.of(path)) == first
     path.write_text("two")
-    assert saved.sha256(path, startcache.FileState.of(path)) != first
+    assert saved.sha256(path, fingerprints.FileState.of(path)) != first
 
 
 def test_search_index_dump_round_trip(store):
@@ -321,6 +332,18 @@ def test_on_disk_store_load_interrupted_half_way_is_done_again(data, tmp_path):
     assert served == 6
     assert "its last load did not finish; loading its 2 files again" in log
     assert diskstore.Stamp.read(store).fingerprint == stamp.fingerprint
+
+
+def test_on_disk_store_first_load_interrupted_is_done_again_with_its_data(data, tmp_path):
+    store = tmp_path / "store"
+    made = subprocess.run(
+        [sys.executable, "-c", "import sys, pyoxigraph; pyoxigraph.Store(sys.argv[1])", str(store)],
+        timeout=60,
+    )
+    assert made.returncode == 0
+    diskstore.Stamp([str(data.resolve())], diskstore.LOADING).write(store)
+    served, _ = load_disk(store)  # without --data: the data the stamp names, not the bundle
+    assert served == 6
 
 
 def test_on_disk_store_moved_away_by_an_interrupted_swap_is_put_back(data, tmp_path):

@@ -91,7 +91,14 @@ def cmd_load(args: argparse.Namespace) -> int:
             if not isinstance(q.graph_name, ox.NamedNode):
                 raise SourceError(source.path, "has triples in the default graph: name a graph")
             by_graph[q.graph_name.value].append(q)
-    store = _open_store(args.store or default_store(), must_exist=False)
+    location = args.store or default_store()
+    store = _open_store(location, must_exist=False)
+    if "://" not in location:
+        # The store no longer holds only what `serve` loaded into it: forget that stamp, so a
+        # later change of those sources does not reload it and drop the graphs loaded here.
+        from wopgraph.diskstore import STAMP
+
+        (Path(location) / STAMP).unlink(missing_ok=True)
     try:
         # One transaction for the whole load: killed half-way, the store is as before.
         store.apply({graph: by_graph[graph] for graph in sorted(by_graph)})

@@ -55,7 +55,8 @@ class Settings:
     store: str | None = _setting(
         None,
         "keep the data in an Oxigraph store on disk in this folder instead of in memory; an "
-        "empty store is first loaded with the data, a full one is served as it is",
+        "empty store is first loaded with the data, and loaded again when its source files "
+        "changed; one filled by wopgraph load is served as it is",
         "PATH",
     )
     query_timeout: float = _setting(

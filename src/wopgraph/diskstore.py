@@ -3,7 +3,7 @@
 An empty on-disk store is loaded with the served data at start, then served as it is. The
 load leaves a stamp in the store's folder, :data:`STAMP`: which data were loaded (the ``data``
 setting, resolved, or none: the bundled data) and their fingerprint (every file's path,
-graph, format and SHA-256, as :mod:`wopgraph.startcache` computes it, hashes remembered by
+graph, format and SHA-256, as :mod:`wopgraph.fingerprints` computes it, hashes remembered by
 file state). At the next start, when those files are no longer what was loaded (a file
 changed, was added to or removed from a folder), the data are loaded again: into a new
 folder beside the store, which then takes the store's place in one atomic exchange of names
@@ -27,8 +27,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wopgraph.fingerprints import Hashes, file_states, sources_digest, write_atomic
 from wopgraph.sources import Source, load_into
-from wopgraph.startcache import Hashes, file_states, sources_digest, write_atomic
 from wopgraph.store import OxigraphStore
 
 log = logging.getLogger(__name__)
@@ -73,7 +73,7 @@ class Stamp:
     def write(self, folder: Path) -> None:
         """Leave the stamp in ``folder`` (whole or not at all)."""
         saved = {"data": self.data, "fingerprint": self.fingerprint, "files": self.hashes.to_json()}
-        write_atomic(folder / STAMP, json.dumps(saved, indent=1).encode())
+        write_atomic(folder / STAMP, json.dumps(saved, indent=1).encode(), durable=True)
 
 
 def requested(data: list[str]) -> list[str]:

@@ -14,6 +14,7 @@ from ``Accept`` or ``format``. Any refusal is an :class:`EndpointError` carrying
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -332,6 +333,23 @@ def summarize(store: Store) -> Summary:
     return Summary(graphs, int(union.value))
 
 
+def summarize_alongside(store: Store, work: Callable[[], object]) -> Summary:
+    """:func:`summarize` ``store`` in a thread while ``work()`` runs in this one.
+
+    Oxigraph counts without holding the GIL, so at a first start (nothing cached) the graph
+    counts cost little next to the site's search index, built meanwhile."""
+    counted: list[Summary] = []
+    thread = threading.Thread(
+        target=lambda: counted.append(summarize(store)), name="wopgraph-counts", daemon=True
+    )
+    thread.start()
+    try:
+        work()
+    finally:
+        thread.join()
+    return counted[0] if counted else summarize(store)  # it failed there: fail here
+
+
 def summary_to_json(summary: Summary) -> dict:
     """A summary as JSON, for the start cache."""
     return {"graphs": [list(g) for g in summary.graphs], "union_triples": summary.union_triples}
@@ -379,12 +397,13 @@ def refresh_disk_store(settings: Settings, path: Path) -> None:
     wanted = diskstore.requested(settings.data)
     disk = OxigraphStore(str(path))
     empty = next(iter(disk.quads()), None) is None
-    size = 0 if empty else len(disk)
     del disk  # closed: it may be replaced
     stamp = diskstore.Stamp.read(path)
-    if empty:
-        sources = served_sources(settings)
-        fresh = diskstore.Stamp(wanted, "")
+    if empty:  # new, or a first load that did not finish (then its data, unless others given)
+        known = stamp is not None and stamp.data is not None and not settings.data
+        data = stamp.data if known else wanted
+        sources = served_sources(replace(settings, data=data))
+        fresh = diskstore.Stamp(data, "")
         fresh.fingerprint = diskstore.fingerprint(sources, fresh.hashes)
         diskstore.load(path, sources, fresh)
         return
@@ -396,6 +415,7 @@ def refresh_disk_store(settings: Settings, path: Path) -> None:
     if stamp is None or (settings.data and stamp.data != wanted):
         if settings.data:
             loaded = f" from {', '.join(stamp.data) or 'the bundled data'}" if stamp else ""
+            size = len(OxigraphStore(str(path)))
             raise ConfigError(
                 f"the store at {path} already holds {size} quads{loaded}; serve it without "
                 "--data, or give an empty or new folder to load the data into"
@@ -511,7 +531,10 @@ def load_store(
         finally:
             cache.finish()
         summary = cache.remember(
-            "summary", lambda: summarize(store), summary_to_json, summary_from_json
+            "summary",
+            lambda: summarize_alongside(store, lambda: cache.site_data(store)),
+            summary_to_json,
+            summary_from_json,
         )
         startcache.attach(store, cache)
         return (lambda: store), summary

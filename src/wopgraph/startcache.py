@@ -2,20 +2,18 @@
 
 After the load, a start at a million triples spends seconds on what depends on the data
 alone: the graph counts of the service description (:func:`wopgraph.endpoint.summarize`),
-the search index, and the rows the model's terms and the shapes' layout are read from
-(:meth:`wopgraph.web.site.Site.preload`). They are written to ``start-cache/`` in the build
+and what the browsing site derives (:meth:`StartCache.site_data`, taken by
+:meth:`wopgraph.web.site.Site.preload`): the search index, and the rows the model's terms
+and the shapes' layout are read from. They are written to ``start-cache/`` in the build
 folder (the ``build_dir`` setting, else :func:`wopgraph.publication.default_folder`), each
 file stamped with the *fingerprint* of the data loaded, and read back at the next start
 while the fingerprint is the same.
 
 The fingerprint covers the code that derives (every module of the package, the pyoxigraph
-version), every source file (its path, target graph, format and the SHA-256 of its bytes)
-and the writes of the journal replayed (every record up to its head). Hashing costs about
-half a second per 100 MB, so a file's hash is remembered with what :class:`FileState` says
-of it (size, times, inode) and reused while that is the same, as ``git``'s index does; like
-``git``, a file changed less than :data:`RACY` seconds before it was hashed is hashed again,
-since a change within the same clock tick would leave its state as it was. A source that
-changes while it is loaded makes the start build everything and keep nothing.
+version), every source file (its path, target graph, format and the SHA-256 of its bytes,
+remembered by file state: :mod:`wopgraph.fingerprints`) and the writes of the journal
+replayed (every record up to its head). A source that changes while it is loaded, or that
+changed just before, makes the start build everything and keep nothing.
 
 While the store loads (in Oxigraph's Rust code, which lets other threads run), a thread
 computes the fingerprint and reads and decodes whatever the cache holds for it, so a warm
@@ -32,19 +30,24 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import threading
-import time
 import weakref
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pyoxigraph as ox
 
-from wopgraph import __version__
+from wopgraph import __version__, layout, search, terms
 from wopgraph.config import Settings
+from wopgraph.fingerprints import (
+    FileState,
+    Hashes,
+    file_states,
+    journal_digest,
+    sources_digest,
+    write_atomic,
+)
 from wopgraph.search import SearchIndex
 from wopgraph.sources import Source
 
@@ -57,127 +60,8 @@ FOLDER = "start-cache"
 #: Where the hashes of the source files are remembered, in the cache folder.
 HASHES = "sources.json"
 MAGIC = b"wopgraph start cache\n"
-#: Seconds a file must have been left alone before its hash is hashed to be remembered.
-RACY = 2.0
 PACKAGE = Path(__file__).resolve().parent
 JSON_RESULTS = ox.QueryResultsFormat.JSON
-
-
-@dataclass(frozen=True)
-class FileState:
-    """What tells that a file is unchanged without reading it."""
-
-    size: int
-    mtime_ns: int
-    ctime_ns: int
-    inode: int
-    device: int
-
-    @classmethod
-    def of(cls, path: Path) -> FileState:
-        """The state of ``path`` now (:class:`OSError` if it cannot be read)."""
-        st = path.stat()
-        return cls(st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
-
-    def settled(self) -> bool:
-        """Whether the file was last changed long enough ago for a change now to show."""
-        return time.time() - max(self.mtime_ns, self.ctime_ns) / 1e9 > RACY
-
-
-class Hashes:
-    """The SHA-256 of files, remembered with their state; a file is read only when its
-    state is not the one remembered."""
-
-    def __init__(self, known: dict[str, tuple[FileState, str]] | None = None):
-        """Start from ``known``: path -> (state, SHA-256)."""
-        self.known = dict(known or {})
-        self.changed = False
-
-    @classmethod
-    def from_json(cls, saved: Any) -> Hashes:
-        """The hashes :meth:`to_json` gave (none if ``saved`` is not that)."""
-        try:
-            known = {
-                name: (FileState(**entry["state"]), str(entry["sha256"]))
-                for name, entry in saved.items()
-            }
-        except (KeyError, TypeError, AttributeError):
-            return cls()
-        return cls(known)
-
-    def to_json(self) -> dict:
-        """The hashes as JSON: path -> {state, sha256}."""
-        return {
-            name: {"state": asdict(state), "sha256": digest}
-            for name, (state, digest) in sorted(self.known.items())
-        }
-
-    @classmethod
-    def read(cls, path: Path) -> Hashes:
-        """The hashes remembered in ``path`` (none if it is missing or damaged)."""
-        try:
-            return cls.from_json(json.loads(path.read_bytes()))
-        except (OSError, ValueError):
-            return cls()
-
-    def write(self, path: Path) -> None:
-        """Remember the hashes in ``path`` (whole or not at all)."""
-        write_atomic(path, json.dumps(self.to_json(), indent=1).encode())
-
-    def sha256(self, path: Path, state: FileState) -> str:
-        """The SHA-256 of ``path``, whose state is ``state`` (:class:`StaleSource` if the
-        file changes meanwhile)."""
-        name = str(path)
-        known = self.known.get(name)
-        if known is not None and known[0] == state:
-            return known[1]
-        digest = hashlib.sha256()
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 22):
-                digest.update(chunk)
-        if FileState.of(path) != state:
-            raise StaleSource(f"{path} changed while it was read")
-        found = digest.hexdigest()
-        if state.settled():
-            self.known[name] = (state, found)
-            self.changed = True
-        return found
-
-    def keep_only(self, paths: set[str]) -> None:
-        """Forget the files not in ``paths``."""
-        for name in set(self.known) - paths:
-            del self.known[name]
-            self.changed = True
-
-
-class StaleSource(OSError):
-    """A source file changed while it was hashed."""
-
-
-def file_states(sources: list[Source]) -> dict[Path, FileState]:
-    """The state of every source file now."""
-    return {s.path.resolve(): FileState.of(s.path.resolve()) for s in sources}
-
-
-def sources_digest(sources: list[Source], states: dict[Path, FileState], hashes: Hashes) -> str:
-    """What identifies the sources: each one's path, graph, format and bytes, in order."""
-    digest = hashlib.sha256()
-    for source in sources:
-        path = source.path.resolve()
-        entry = [str(path), source.graph, source.format.media_type]
-        digest.update(json.dumps(entry).encode() + b"\n")
-        digest.update(hashes.sha256(path, states[path]).encode() + b"\n")
-    hashes.keep_only({str(s.path.resolve()) for s in sources})
-    return digest.hexdigest()
-
-
-def journal_digest(journal, head: int) -> str:
-    """What identifies the writes replayed: every record of ``journal`` up to ``head``."""
-    digest = hashlib.sha256(f"head {head}\n".encode())
-    for seq in range(1, head + 1):
-        record = journal.record(seq).to_json()
-        digest.update(json.dumps(record, sort_keys=True).encode() + b"\n")
-    return digest.hexdigest()
 
 
 @functools.cache
@@ -188,19 +72,6 @@ def code_digest() -> str:
         digest.update(f"{path.relative_to(PACKAGE)}\n".encode())
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that a reader sees the old file or the new one whole.
-
-    Not fsync'ed: a cache file torn by a crash fails its checksum and is built again.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_entry(path: Path, fingerprint: str, payload: bytes) -> None:
@@ -271,6 +142,7 @@ class StartCache:
         self._settled = True
         self._thread: threading.Thread | None = None
         self._warned = False
+        self._site: SiteData | None = None
 
     @classmethod
     def begin(cls, settings: Settings, sources: list[Source], journal, head: int) -> StartCache:
@@ -384,6 +256,39 @@ class StartCache:
         if self.fingerprint is not None:
             self.put("search", index.dump())
         return index
+
+    def site_data(self, store) -> SiteData:
+        """What the site derives from the data in the in-memory ``store``: the model's terms,
+        the shapes' layout (from their queries' rows) and the search index, taken from the
+        cache where it holds them, else built and kept. Made once per start."""
+        if self._site is not None:
+            return self._site
+
+        def run(query: str) -> ox.QuerySolutions:
+            return store.query(query, union_default_graph=True, use_default_prefixes=True)
+
+        def select(query: str, max_rows: int | None = None) -> list[dict[str, Any]]:
+            result = run(query)
+            names = [v.value for v in result.variables]
+            return [{n: row[n] for n in names if row[n] is not None} for row in result]
+
+        def cached_select(query: str, max_rows: int | None = None) -> list[dict[str, Any]]:
+            return self.rows(query, run)
+
+        self._site = SiteData(
+            terms.load(cached_select),
+            layout.load(cached_select),
+            self.search_index(lambda: search.build(select)),
+        )
+        return self._site
+
+
+class SiteData(NamedTuple):
+    """What the browsing site derives from the data at start."""
+
+    terms: terms.Terms
+    shapes: layout.Shapes
+    search_index: SearchIndex
 
 
 _attached: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -113,26 +113,12 @@ class Site:
         """Fill the caches straight from an in-memory ``store``, before gunicorn forks.
 
         The workers then share them (copy-on-write) instead of each building its own on its
-        first request: at a million triples the search index takes seconds to build. What a
-        start of the same data built before is taken from the start cache instead (the rows
-        of the terms' and shapes' queries, the search index; :mod:`wopgraph.startcache`).
+        first request: at a million triples the search index takes seconds to build. They
+        come from the start cache when a start of the same data made them before, and may
+        have been made already while the graphs were counted (:mod:`wopgraph.startcache`).
         """
-        cache = startcache.of(store)
-
-        def run(query: str):
-            return store.query(query, union_default_graph=True, use_default_prefixes=True)
-
-        def select(query: str, max_rows: int | None = None) -> list[dict]:
-            result = run(query)
-            names = [v.value for v in result.variables]
-            return [{n: row[n] for n in names if row[n] is not None} for row in result]
-
-        def cached_select(query: str, max_rows: int | None = None) -> list[dict]:
-            return cache.rows(query, run)
-
-        self.terms = terms.load(cached_select)
-        self.shapes = layout.load(cached_select)
-        self.search_index = cache.search_index(lambda: search.build(select))
+        made = startcache.of(store).site_data(store)
+        self.terms, self.shapes, self.search_index = made
 
     @cached_property
     def data_modified(self) -> float:
