@@ -60,7 +60,7 @@ SCHEME = "http://www.w3.org/2004/02/skos/core#ConceptScheme"
 @bp.app_template_filter("text_html")
 def text_html(text) -> Markup:
     """A :class:`~wopgraph.labels.Text` as HTML, ``lang`` marked when not the reader's."""
-    return entity_view.text_html(text, g.lang)
+    return entity_view.text_html(text, getattr(g, "lang", ""))
 
 
 def choose_format(suffix_format: str | None) -> neg.Format | None:

@@ -61,7 +61,7 @@ class Value:
 
     def __html__(self) -> str:
         """The value as HTML for the current request's reader (``{{ v }}`` in a template)."""
-        return value_html(self, g.lang)
+        return value_html(self, getattr(g, "lang", ""))
 
 
 @dataclass
