@@ -14,6 +14,7 @@ import re
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -147,6 +148,10 @@ class Cell:
     note: str = ""
     timeout: float = 0.0
     single: bool = False
+    #: Seconds of the first request (the warm-up, alone): for a cached system, a cache miss.
+    first: float | None = None
+    #: CPU seconds the server's processes spent per request of the loop (None: not measured).
+    cpu: float | None = None
 
     @property
     def n(self) -> int:
@@ -182,6 +187,8 @@ class Cell:
             "note": self.note,
             "timeout": self.timeout,
             "single": self.single,
+            "first": self.first,
+            "cpu": self.cpu,
         }
 
 
@@ -193,13 +200,15 @@ def measure(
     duration: float,
     timeout: float,
     max_requests: int | None = None,
+    cpu: Callable[[], float | None] | None = None,
 ) -> Cell:
     """Measure one query: one warm-up request, then ``clients`` concurrent clients.
 
     The warm-up request (alone) also gives the result count. If it takes longer than the
     measuring window, it is the only measurement (``single``): a slow query is measured once
     rather than queued up behind itself. Clients stop starting requests after ``duration``
-    seconds or when ``max_requests`` have been sent.
+    seconds or when ``max_requests`` have been sent. ``cpu``, when given, tells the CPU seconds
+    the server has used so far: read before and after the loop, it gives the CPU per request.
     """
     accept = accept_for(query)
     cell = Cell(timeout=timeout)
@@ -223,6 +232,7 @@ def measure(
         return cell
     cell.rows = count_results(resp)
     cell.bytes = len(resp.body)
+    cell.first = resp.seconds
     if resp.seconds >= duration or (max_requests is not None and max_requests <= 1):
         cell.latencies = [resp.seconds]
         cell.wall = resp.seconds
@@ -261,6 +271,7 @@ def measure(
         finally:
             client.close()
 
+    cpu_before = cpu() if cpu else None
     start = time.perf_counter()
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(clients)]
     for t in threads:
@@ -269,6 +280,9 @@ def measure(
         t.join(duration + timeout + 5)
     cell.wall = time.perf_counter() - start
     cell.latencies = latencies
+    cpu_after = cpu() if cpu else None
+    if cpu_before is not None and cpu_after is not None and latencies:
+        cell.cpu = (cpu_after - cpu_before) / len(latencies)
     cell.errors = len(problems)
     if problems:
         cell.note = f"{len(problems)} failed ({', '.join(sorted(set(problems)))})"

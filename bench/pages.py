@@ -21,7 +21,6 @@ before and after a change.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import http.client
 import json
 import os
@@ -34,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 from urllib.parse import quote
+
+from systems import server_cpu
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build" / "bench"
@@ -86,35 +87,6 @@ def start(data: list[str], port: int, workers: int) -> subprocess.Popen:
         except OSError:
             time.sleep(0.5)
     raise SystemExit("the server did not come up in 10 minutes")
-
-
-def _children(pid: int) -> list[int]:
-    """The child processes of ``pid`` (Linux ``/proc``)."""
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        with contextlib.suppress(OSError):  # the thread ended meanwhile
-            found += [int(c) for c in (task / "children").read_text().split()]
-    return found
-
-
-def server_cpu(pid: int) -> float | None:
-    """CPU seconds used so far by process ``pid`` and its descendants; ``None`` without /proc.
-
-    A process that ended moves its time into its parent's (``cutime``, ``cstime``) when reaped,
-    so the sum stays whole while query processes come and go.
-    """
-    if not Path(f"/proc/{pid}/task").is_dir():
-        return None
-    total, todo = 0, [pid]
-    while todo:
-        current = todo.pop()
-        try:
-            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
-            todo += _children(current)
-        except OSError:  # ended meanwhile: its time is in its parent's
-            continue
-        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def get(conn: http.client.HTTPConnection, path: str) -> tuple[int, bytes]:

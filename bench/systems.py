@@ -53,6 +53,35 @@ def descendants(pid: int) -> list[int]:
     return sorted(found)
 
 
+def _children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (Linux ``/proc``)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):  # the thread ended meanwhile
+            found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def server_cpu(pid: int) -> float | None:
+    """CPU seconds used so far by process ``pid`` and its descendants; ``None`` without /proc.
+
+    A process that ended moves its time into its parent's (``cutime``, ``cstime``) when reaped,
+    so the sum stays whole while query processes come and go.
+    """
+    if not Path(f"/proc/{pid}/task").is_dir():
+        return None
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            todo += _children(current)
+        except OSError:  # ended meanwhile: its time is in its parent's
+            continue
+        total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid: int) -> float | None:
     """VmRSS of ``pid`` in MiB (None if it is gone)."""
     try:
@@ -123,6 +152,10 @@ class Server:
             raise RuntimeError(f"{self.name} did not answer within {limit:g} s (see its log)")
         self.startup = time.perf_counter() - t0
         return self.startup
+
+    def cpu(self) -> float | None:
+        """CPU seconds used so far by the server's processes (``None`` when not running)."""
+        return server_cpu(self.proc.pid) if self.proc is not None else None
 
     def stop(self) -> None:
         if self.proc is None:
@@ -198,7 +231,7 @@ class Gunicorn(Server):
 
 
 class Wopgraph(Server):
-    """``wopgraph serve``."""
+    """``wopgraph serve``, without its access log (the bare endpoints write none either)."""
 
     name = "wopgraph"
 
@@ -253,8 +286,11 @@ class Wopgraph(Server):
             "--data",
             str(self.data),
         ]
-        if not self.cache and "--cache-mb" in self.help_text():
-            # Measure evaluation, not the result cache (measured on its own, cache=True).
+        options = self.help_text()
+        if "--access-log" in options:
+            cmd += ["--access-log", "off"]
+        if not self.cache and "--cache-mb" in options:
+            # Measure evaluation, not the result cache.
             cmd += ["--cache-mb", "0"]
         return cmd
 

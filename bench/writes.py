@@ -42,7 +42,6 @@ import datetime as dt
 import gc
 import http.client
 import json
-import math
 import os
 import platform
 import resource
@@ -67,6 +66,7 @@ import pyoxigraph as ox  # noqa: E402
 import pyshacl  # noqa: E402
 import rdflib  # noqa: E402
 from load import strip_prologue_comments  # noqa: E402
+from report import fmt_load, geomean, log, ms  # noqa: E402
 from systems import HOST, Wopgraph, cpu_model, descendants, rss_mib  # noqa: E402
 
 from wopgraph import config, journal, synthetic, validation, writes  # noqa: E402
@@ -90,10 +90,6 @@ SYN = synthetic.SYN_ID
 CASE_GRAPH = synthetic.SYN_GRAPH + "case/"
 #: The issue's figures for pyoxigraph on disk against in memory on scanning queries.
 ISSUE_DISK_RATIO = (5, 11)
-
-
-def log(msg: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
 
 # --- inputs ----------------------------------------------------------------------------------
@@ -195,13 +191,6 @@ def p95(values: list[float]) -> float | None:
 
 def stats(values: list[float]) -> dict:
     return {"n": len(values), "p50": p50(values), "p95": p95(values), "values": values}
-
-
-def geomean(values: list[float]) -> float | None:
-    values = [v for v in values if v and v > 0]
-    if not values:
-        return None
-    return math.exp(sum(math.log(v) for v in values) / len(values))
 
 
 # --- part 1: writes through HTTP -------------------------------------------------------------
@@ -612,17 +601,6 @@ def memory_or_disk(corpus_path: Path, queries: dict[str, str], work: Path, repea
 # --- report ----------------------------------------------------------------------------------
 
 
-def ms(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    v = seconds * 1000
-    if v < 10:
-        return f"{v:.2f}"
-    if v < 100:
-        return f"{v:.1f}"
-    return f"{v:,.0f}"
-
-
 def lat(s: dict | None) -> str:
     """p50 (p95) in ms."""
     if not s or s.get("p50") is None:
@@ -798,10 +776,6 @@ def mem_text(mem: dict | None) -> str:
         return "–"
     children = ", ".join(f"{c:,.0f}" for c in mem.get("children") or [])
     return f"main {mem['main']:,.0f}" + (f", others {children}" if children else "")
-
-
-def fmt_load(load) -> str:
-    return "/".join(f"{x:.1f}" for x in load) if load else "?"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,6 +40,9 @@ def free_port() -> int:
 class LiveServer:
     """One ``wopgraph serve`` process: start it, wait for it, read its log, stop it."""
 
+    #: Start the server as the leader of a session (and process group) of its own.
+    new_session = False
+
     def __init__(self, *args: str, env: dict[str, str] | None = None, port: int | None = None):
         """``args`` are extra ``wopgraph serve`` arguments; ``env`` extra environment."""
         self.port = port or free_port()
@@ -83,6 +86,7 @@ class LiveServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
+            start_new_session=self.new_session,
         )
         return self
 

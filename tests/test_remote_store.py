@@ -12,6 +12,7 @@ documented differences and nothing else:
 
 from __future__ import annotations
 
+import gc
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -39,6 +40,19 @@ SHARED = "https://w3id.org/wop/graph/shared"
 VIRTUOSO_DIFFERS = {
     "self-financed-partnerships": "Virtuoso returns the xsd:duration P12Y as 144 (months)",
 }
+
+
+@pytest.fixture(scope="module", autouse=True)
+def collect_in_this_thread():
+    """Free this module's leftover pyoxigraph results here, in the main thread.
+
+    pyoxigraph's result objects may only be freed by the thread that made them. One caught in
+    a reference cycle (a traceback keeps frames alive) is otherwise freed by whichever thread
+    next runs the garbage collector, such as a later test's start-up thread, which pyoxigraph
+    reports as an error there.
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="module")

@@ -153,6 +153,22 @@ def test_serves_given_files_with_settings_from_env_and_cli(data_files):
     assert log.count("wopgraph: serving 4 triples") == 1, "the data is loaded once, in the master"
 
 
+@pytest.mark.parametrize("where", ["file", "off", "-"])
+def test_access_log_goes_where_asked(data_files, tmp_path, where):
+    target = str(tmp_path / "access.log") if where == "file" else where
+    marker = "SELECT * WHERE { ?s ?p ?o } LIMIT 1"
+    with LiveServer("--data", str(data_files / "four.ttl"), "--access-log", target) as live:
+        ask_json(live.endpoint, marker)
+        time.sleep(0.3)  # the log line is written after the answer
+        log = live.log()
+    logged = "GET /sparql?query=" in log
+    if where == "file":
+        assert not logged
+        assert "GET /sparql?query=" in (tmp_path / "access.log").read_text()
+    else:
+        assert logged is (where == "-")
+
+
 def test_serves_a_folder_of_mixed_formats(data_files):
     with LiveServer("--data", str(data_files)) as live:
         answer, _ = ask_json(live.endpoint, "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")

@@ -7,6 +7,7 @@ the start cache, and a real on-disk Oxigraph store served by the real ``wopgraph
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -266,6 +267,265 @@ def test_search_index_dump_round_trip(store):
         search.SearchIndex.load(built.dump()[:-1])
     with pytest.raises(ValueError):
         search.SearchIndex.load(b'{"format": 0}\n')
+
+
+# Lenient parsing: only bytes an earlier load validated.
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Every file loaded into an in-memory store: {file name: lenient?}, per start."""
+    from wopgraph.store import OxigraphStore
+
+    seen: list[dict[str, bool]] = []
+    load_file = OxigraphStore.load_file
+
+    def spy(self, path, format, graph=None, base_iri=None, lenient=False):
+        seen[-1][Path(path).name] = lenient
+        return load_file(self, path, format, graph, base_iri, lenient)
+
+    monkeypatch.setattr(OxigraphStore, "load_file", spy)
+    return seen
+
+
+def start_watched(parses: list, folder: Path, build: Path):
+    """:func:`start`, noting how each file was parsed."""
+    parses.append({})
+    return start(folder, build)
+
+
+def test_sources_validated_before_are_parsed_leniently_until_they_change(
+    data, tmp_path, settle, parses
+):
+    build = tmp_path / "build"
+    _, first, _ = start_watched(parses, data, build)
+    assert parses[-1] == {"operators.ttl": False, "cities.ttl": False}, "never seen: strict"
+    assert (build / startcache.FOLDER / startcache.VALIDATED).exists()
+    site, second, cache = start_watched(parses, data, build)
+    assert parses[-1] == {"operators.ttl": True, "cities.ttl": True}
+    assert second == first and hits(site, "siaap") == [f"{EX}siaap"]
+    edit(data)
+    site, _, _ = start_watched(parses, data, build)
+    assert parses[-1] == {"operators.ttl": False, "cities.ttl": True}, "the edited one: strict"
+    assert hits(site, "veolia") == [f"{EX}veolia"]
+    start_watched(parses, data, build)
+    assert parses[-1] == {"operators.ttl": True, "cities.ttl": True}, "validated since"
+
+
+def test_a_file_changed_since_it_was_validated_is_parsed_strictly_and_its_error_reported(
+    data, tmp_path, settle, parses
+):
+    from wopgraph.sources import SourceError
+
+    build = tmp_path / "build"
+    start_watched(parses, data, build)
+    start_watched(parses, data, build)
+    assert all(parses[-1].values())
+    # A space in an IRI: only the strict parser rejects it (a lenient one loads it as it is).
+    with open(data / "operators.ttl", "a", encoding="utf-8") as f:
+        f.write("<https://w3id.org/wop/id/test/a b> a wop:Operator .\n")
+    with pytest.raises(SourceError) as raised:
+        start_watched(parses, data, build)
+    assert parses[-1]["operators.ttl"] is False
+    assert raised.value.path.name == "operators.ttl"
+    assert raised.value.line == OPERATORS.count("\n") + 1
+    assert "IRI" in raised.value.message
+
+
+def test_a_file_changed_while_parsed_leniently_is_loaded_again_strictly(
+    data, tmp_path, settle, monkeypatch
+):
+    from wopgraph.sources import SourceError
+    from wopgraph.store import OxigraphStore
+
+    build = tmp_path / "build"
+    start(data, build)
+    load_file = OxigraphStore.load_file
+    parsed: list[tuple[str, bool]] = []
+
+    def change_then_load(self, path, format, graph=None, base_iri=None, lenient=False):
+        parsed.append((Path(path).name, lenient))
+        if lenient and Path(path).name == "operators.ttl":  # changed just as it is read
+            Path(path).write_text(PREFIXES + "<https://w3id.org/wop/id/test/a b> a wop:City .\n")
+        return load_file(self, path, format, graph, base_iri, lenient)
+
+    monkeypatch.setattr(OxigraphStore, "load_file", change_then_load)
+    with pytest.raises(SourceError) as raised:
+        start(data, build)
+    assert ("operators.ttl", True) in parsed and parsed[-1] == ("operators.ttl", False)
+    assert raised.value.path.name == "operators.ttl" and "IRI" in raised.value.message
+
+
+def test_validated_keys_name_the_bytes_the_place_and_the_parser(tmp_path):
+    from wopgraph.fingerprints import Validated, validation_key
+    from wopgraph.sources import data_sources
+
+    path = tmp_path / "a.ttl"
+    path.write_text("")
+    (source,) = data_sources([path])
+    key = validation_key(source, "0" * 64)
+    assert key != validation_key(source, "1" * 64)
+    moved = data_sources([tmp_path])[0].__class__(tmp_path / "b.ttl", source.graph, source.format)
+    assert key != validation_key(moved, "0" * 64)
+    Validated({key}).write(tmp_path / "v.json")
+    assert Validated.read(tmp_path / "v.json").keys == {key}
+    for damaged in (b"", b"{not json", b'{"validated": [1]}', b"[]"):
+        (tmp_path / "v.json").write_bytes(damaged)
+        assert Validated.read(tmp_path / "v.json").keys == set()
+
+
+# A first start of big data: the site's data are derived in the background.
+
+#: Runs ``wopgraph serve`` with every dataset counted as big (derived in the background),
+#: files trusted at once, and a search index build that waits for the file ``argv[1]``
+#: (made by the test) in the background process, or makes it die if ``argv[2]`` exists.
+SERVE_GATED = """
+import os, sys, time
+from pathlib import Path
+from wopgraph import fingerprints, search, startcache
+from wopgraph.cli import main
+
+gate, die = Path(sys.argv[1]), Path(sys.argv[2])
+startcache.BACKGROUND_ABOVE = 0
+fingerprints.RACY = 0.0
+in_background = []
+start_process = startcache.Background.start.__func__
+
+def start(cls, work, **options):
+    return start_process(cls, lambda: (in_background.append(True), work()), **options)
+
+startcache.Background.start = classmethod(start)
+build = search.build
+
+def gated(select):
+    if in_background:
+        if die.exists():
+            os._exit(3)
+        while not gate.exists():
+            time.sleep(0.05)
+    return build(select)
+
+search.build = gated
+raise SystemExit(main(sys.argv[3:]))
+"""
+
+
+@contextlib.contextmanager
+def opened(gate: Path):
+    """Open ``gate`` on the way out, whatever happened (no background process waits on)."""
+    try:
+        yield
+    finally:
+        gate.touch()
+
+
+class GatedServer(LiveServer):
+    """``wopgraph serve`` through :data:`SERVE_GATED`."""
+
+    def __init__(self, gate: Path, die: Path, *args: str):
+        super().__init__(*args)
+        self.gate, self.die = gate, die
+
+    def command(self) -> list[str]:
+        """The gated serve command."""
+        serve = super().command()[3:]  # what follows ``python -m wopgraph``
+        return [sys.executable, "-c", SERVE_GATED, str(self.gate), str(self.die), *serve]
+
+
+def get(url: str, accept: str = "text/html") -> tuple[int, dict, str]:
+    """Status, headers and body of a GET (errors included)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read().decode()
+
+
+def search_until_found(live: LiveServer, query: str, iri: str, timeout: float = 60) -> None:
+    """Search until the page lists ``iri`` (503 meanwhile is fine)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status, _, body = get(f"{live.url}/search?q={query}")
+        if status == 200:
+            assert iri.rsplit("/", 1)[-1] in body
+            return
+        assert status == 503
+        time.sleep(0.2)
+    raise AssertionError(f"the search never found {iri}")
+
+
+def test_first_start_of_big_data_serves_sparql_before_the_search_index_is_built(data, tmp_path):
+    from urllib.parse import quote
+
+    build, gate, die = tmp_path / "build", tmp_path / "gate", tmp_path / "die"
+    args = ("--data", str(data), "--build-dir", str(build), "--workers", "2")
+    with GatedServer(gate, die, *args) as live, opened(gate):
+        assert count(live) == 6, "queries are answered while the index is being built"
+        status, headers, body = get(f"{live.url}/search?q=siaap")
+        assert status == 503 and headers.get("Retry-After") == "5"
+        assert "search index is being built" in body
+        text = (
+            "PREFIX text: <https://w3id.org/wop/text#> "
+            'SELECT ?e { SERVICE text: { ?e text:matches "siaap" } }'
+        )
+        status, headers, body = get(f"{live.endpoint}?query={quote(text)}", "*/*")
+        assert status == 503 and headers.get("Retry-After") == "5", "SERVICE text needs the index"
+        status, _, body = get(f"{live.url}/id/test/paris")
+        assert status == 200 and "Paris" in body, "pages need the model only"
+        assert not (build / startcache.FOLDER / "search").exists()
+        gate.touch()
+        search_until_found(live, "siaap", f"{EX}siaap")
+    kept = {p.name.split("-")[0] for p in (build / startcache.FOLDER).iterdir()}
+    assert DERIVED | {"rows"} <= kept, "the background process kept what it derived"
+    # The next start of the same data takes it all from the cache: nothing to wait for.
+    gate.unlink()
+    with GatedServer(gate, die, *args) as live:
+        status, _, body = get(f"{live.url}/search?q=siaap")
+        assert status == 200 and "siaap" in body
+
+
+def running_with(argument: Path) -> list[int]:
+    """The processes whose command line holds ``argument``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and str(argument).encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_stopping_the_server_stops_its_background_processes(data, tmp_path):
+    import time
+
+    build, gate, die = tmp_path / "build", tmp_path / "gate", tmp_path / "die"
+    args = ("--data", str(data), "--build-dir", str(build), "--workers", "1")
+    with GatedServer(gate, die, *args) as live, opened(gate):
+        assert count(live) == 6
+        assert len(running_with(gate)) >= 2, "the server and its site's background process"
+        live.stop()  # the master only (SIGTERM), the index still being built
+        deadline = time.monotonic() + 15
+        while running_with(gate) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert running_with(gate) == []
+    assert not (build / startcache.FOLDER / "search").exists()
+
+
+def test_search_is_built_by_the_worker_when_the_background_process_died(data, tmp_path):
+    build, gate, die = tmp_path / "build", tmp_path / "gate", tmp_path / "die"
+    die.touch()
+    args = ("--data", str(data), "--build-dir", str(build), "--workers", "1")
+    with GatedServer(gate, die, *args) as live:
+        assert count(live) == 6
+        search_until_found(live, "electricite", f"{EX}onee", timeout=30)
+        assert "deriving the start cache in the background failed" not in live.log()
 
 
 # The on-disk store: a real store, served by the real server.

@@ -132,19 +132,7 @@ class KillableServer(LiveServer):
     """A :class:`LiveServer` in a process group of its own, so that ``kill -9`` reaches the
     gunicorn master, its workers and their query processes at once."""
 
-    def start(self) -> KillableServer:
-        """Start the process as the leader of a new session (and process group)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("WOPGRAPH_")}
-        self.process = subprocess.Popen(
-            self.command(),
-            cwd=ROOT,
-            env={**env, **self.env},
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        return self
+    new_session = True
 
     def kill(self) -> None:
         """SIGKILL every process of the server; wait until none is left."""

@@ -394,3 +394,28 @@ def test_writes_to_other_data_are_checked_with_the_bundled_shapes(tmp_path):
     response = app.test_client().put(f"/graphs?graph={CASE}other", data=bad, headers=TURTLE)
     assert response.status_code == 422
     assert any(r["resultPath"] == "wop:mentor" for r in response.get_json()["results"])
+
+
+def test_text_search_follows_writes(client):
+    """``SERVICE text:`` on /sparql (answered before Flask's hooks run) sees a write at once."""
+    graph = CASE + "text-search"
+    query = (
+        "PREFIX text: <https://w3id.org/wop/text#>\n"
+        'SELECT ?e WHERE { SERVICE text: { ?e text:matches "zanzibarqua" } }'
+    )
+
+    def found() -> list[str]:
+        response = client.get("/sparql", query_string={"query": query})
+        assert response.status_code == 200, response.data.decode()
+        return [b["e"]["value"] for b in response.get_json()["results"]["bindings"]]
+
+    assert found() == []
+    text = (SHAPES / "valid" / "minimal-partnership.ttl").read_text()
+    text = text.replace('"Test WOP"@en', '"Zanzibarqua WOP"@en')
+    response = client.put(f"/graphs?graph={graph}", data=text.encode(), headers=TURTLE)
+    assert response.status_code == 201, response.data.decode()
+    try:
+        assert found() == ["https://w3id.org/wop/id/partnership/test-wop"]
+    finally:
+        client.delete(f"/graphs?graph={graph}", headers=AUTH)
+    assert found() == []

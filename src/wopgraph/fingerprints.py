@@ -6,6 +6,9 @@ it while that is the same, as ``git``'s index does. Like ``git`` with "racily cl
 a file changed less than :data:`RACY` seconds before it was hashed is hashed again next time:
 a change within the same clock tick would leave its state as it was. Used by the start cache
 (:mod:`wopgraph.startcache`) and by the on-disk store's stamp (:mod:`wopgraph.diskstore`).
+
+:class:`Validated` keeps which bytes passed a strict parse (:func:`validation_key`), so that
+a later load of the same bytes may skip that validation.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import pyoxigraph as ox
 
 from wopgraph.sources import Source
 
@@ -86,6 +91,11 @@ class Hashes:
         """Remember the hashes in ``path`` (whole or not at all)."""
         write_atomic(path, json.dumps(self.to_json(), indent=1).encode())
 
+    def known_sha256(self, path: Path, state: FileState) -> str | None:
+        """The SHA-256 of ``path`` if remembered for the state ``state`` (no file read)."""
+        known = self.known.get(str(path))
+        return known[1] if known is not None and known[0] == state else None
+
     def sha256(self, path: Path, state: FileState) -> str:
         """The SHA-256 of ``path``, whose state is ``state`` (:class:`StaleSource` if the
         file changes meanwhile)."""
@@ -131,6 +141,45 @@ def sources_digest(sources: list[Source], states: dict[Path, FileState], hashes:
         digest.update(hashes.sha256(path, states[path]).encode() + b"\n")
     hashes.keep_only({str(s.path.resolve()) for s in sources})
     return digest.hexdigest()
+
+
+def validation_key(source: Source, sha256: str) -> str:
+    """What names one successful strict parse of ``source``'s bytes: its path (the base of
+    its relative IRIs), graph, format, the SHA-256 of its bytes and the parser's version."""
+    entry = [
+        str(source.path.resolve()),
+        source.graph,
+        source.format.media_type,
+        sha256,
+        ox.__version__,
+    ]
+    return hashlib.sha256(json.dumps(entry).encode()).hexdigest()
+
+
+class Validated:
+    """The sources whose bytes were parsed with full validation by an earlier load, by
+    :func:`validation_key`: those may be parsed leniently (without validating IRIs and
+    language tags) while their bytes are the same."""
+
+    def __init__(self, keys: set[str] | None = None):
+        """Start from ``keys``."""
+        self.keys = set(keys or ())
+
+    @classmethod
+    def read(cls, path: Path) -> Validated:
+        """The keys kept in ``path`` (none if it is missing or damaged: all parsed strictly)."""
+        try:
+            saved = json.loads(path.read_bytes())
+        except (OSError, ValueError):
+            return cls()
+        keys = saved.get("validated") if isinstance(saved, dict) else None
+        if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+            return cls()
+        return cls(set(keys))
+
+    def write(self, path: Path) -> None:
+        """Keep the keys in ``path`` (whole or not at all)."""
+        write_atomic(path, json.dumps({"validated": sorted(self.keys)}, indent=1).encode())
 
 
 def journal_digest(journal, head: int) -> str:

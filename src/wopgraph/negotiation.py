@@ -13,6 +13,7 @@ the more specific range, then the range the client listed first, then the table 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ class Kind:
 
     name: str
     formats: tuple[Format, ...]
-    short_names: dict[str, str] = field(default_factory=dict)
+    short_names: dict[str, str] = field(default_factory=dict, compare=False)
 
     @property
     def default(self) -> Format:
@@ -178,8 +179,12 @@ def _score(ranges: Sequence[MediaRange], fmt: Format) -> tuple[float, int, int]:
     return best
 
 
+@functools.lru_cache(maxsize=256)
 def by_accept(kind: Kind, accept: str | None) -> Format:
-    """The format of ``kind`` the ``Accept`` header prefers; raise :class:`NotAcceptable`."""
+    """The format of ``kind`` the ``Accept`` header prefers; raise :class:`NotAcceptable`.
+
+    Remembered for the 256 latest (kind, header) pairs: clients send the same few headers.
+    """
     ranges = parse_accept(accept)
     if not accept or not accept.strip() or not ranges:
         return kind.default

@@ -100,6 +100,15 @@ def default_folder(settings: Settings) -> Path:
     return Path(tempfile.gettempdir()) / "wopgraph-published" / key
 
 
+def size_of(summary: object) -> int:
+    """How big the served data are, to choose where to build the dumps: the triples of the
+    union, or, while a first start of big data still counts them in the background
+    (:class:`~wopgraph.endpoint.LazySummary`), the quads loaded (never fewer), so that the
+    choice never waits for the counts."""
+    hint = getattr(summary, "size_hint", None)
+    return hint() if callable(hint) else getattr(summary, "union_triples", 0)
+
+
 def fingerprint(sources: list[Source] | None, store_summary: object = None) -> str:
     """What identifies the served data: every source's path and bytes, or the store's summary."""
     digest = hashlib.sha256(f"wopgraph {__version__}\n".encode())
@@ -223,6 +232,9 @@ class Pending:
     #: Seconds between two looks for the finished build.
     POLL_EVERY = 2.0
 
+    #: How much lower the builder's priority is: the queries served come first.
+    NICE = 10
+
     @classmethod
     def start(cls, settings: Settings, summary: object) -> Pending:
         """Fork a child that runs :func:`prepare` (which writes the stamp) and exits."""
@@ -230,6 +242,7 @@ class Pending:
         if pid == 0:  # the child: build, then leave without running the parent's code
             code = 0
             try:
+                os.nice(cls.NICE)
                 prepare(settings, summary)
             except BaseException:  # logged; the site keeps answering 503 for the dumps
                 log.exception("building the dumps failed")

@@ -62,7 +62,7 @@ class Server(BaseApplication):
             "timeout": int(s.query_timeout) + WORKER_GRACE,
             "graceful_timeout": 5,
             "limit_request_line": MAX_REQUEST_LINE,
-            "accesslog": "-",
+            "accesslog": None if s.access_log == "off" else s.access_log,
             "errorlog": "-",
             "loglevel": "info",
             "proc_name": "wopgraph",
@@ -83,6 +83,15 @@ class Server(BaseApplication):
         return self.app
 
 
+def served(summary) -> str:
+    """What the start line says is served: the triples and graphs, or, while a first start
+    of big data counts them in the background (:class:`~wopgraph.endpoint.LazySummary`),
+    the quads loaded (the line must not wait for the counts)."""
+    if getattr(summary, "is_counted", True):
+        return f"{summary.union_triples} triples in {len(summary.graphs)} graphs"
+    return f"{summary.quads} quads (the graphs are being counted)"
+
+
 def serve(settings: Settings) -> int:
     """Load the data, then serve it until stopped; return the exit code.
 
@@ -92,9 +101,8 @@ def serve(settings: Settings) -> int:
     from wopgraph.web import create_app
 
     app = create_app(settings)
-    summary = app.extensions["wopgraph"].summary
     print(
-        f"wopgraph: serving {summary.union_triples} triples in {len(summary.graphs)} graphs at "
+        f"wopgraph: serving {served(app.extensions['wopgraph'].summary)} at "
         f"http://{settings.host}:{settings.port}/sparql with {settings.workers} workers",
         file=sys.stderr,
         flush=True,

@@ -5,7 +5,9 @@ It says where the endpoint is (``sd:endpoint``, the URL the client used), the la
 (SPARQL 1.1 Query; no Update), every result format, that the default graph is the union of all
 named graphs (``sd:UnionDefaultGraph``), and the default dataset: each named graph with its
 triple count (``void:triples``), and ``rdfs:seeAlso`` the VoID description at
-``/.well-known/void`` (whose dataset names this endpoint as its ``void:sparqlEndpoint``).
+``/.well-known/void`` (whose dataset names this endpoint as its ``void:sparqlEndpoint``);
+and, when the text index is there, the full-text search ``SERVICE``
+(:mod:`wopgraph.textsearch`) as an ``sd:feature``.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import pyoxigraph as ox
 
 from wopgraph.endpoint import Summary
 from wopgraph.namespaces import BASE
+from wopgraph.textsearch import SERVICE as TEXT_SERVICE
 from wopgraph.writers import GRAPH_FORMATS
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
@@ -56,6 +59,7 @@ def describe(
     query_timeout: float,
     max_rows: int,
     federated: bool = False,
+    text_search: bool = False,
 ) -> list[ox.Triple]:
     """The triples of the service description of the endpoint at ``endpoint``."""
     service = ox.NamedNode(endpoint)
@@ -103,6 +107,22 @@ def describe(
     ]
     if federated:
         out.insert(4, ox.Triple(service, sd("feature"), sd("BasicFederatedQuery")))
+    if text_search:
+        text = ox.NamedNode(TEXT_SERVICE)
+        out += [
+            ox.Triple(service, sd("feature"), text),
+            ox.Triple(
+                text,
+                RDFS_COMMENT,
+                ox.Literal(
+                    "Full-text search: a SERVICE <https://w3id.org/wop/text#> block "
+                    '{ ?entity text:matches "words" ; text:score ?score ; text:limit N ; '
+                    "text:class <C> } is answered from the site's search index of labels and "
+                    "texts, best matches first, without calling any remote endpoint.",
+                    language="en",
+                ),
+            ),
+        ]
     for i, (name, count) in enumerate(summary.graphs):
         node, graph = ox.BlankNode(f"ng{i}"), ox.BlankNode(f"g{i}")
         out += [

@@ -7,7 +7,7 @@ names the file and the position.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -153,16 +153,22 @@ def read_all(sources: Iterable[Source]) -> Iterator[tuple[Source, list[ox.Quad]]
         yield source, read_quads(source)
 
 
-def load_into(store, sources: Iterable[Source]) -> None:
+def load_into(store, sources: Iterable[Source], lenient: Collection[Source] = ()) -> None:
     """Load each source straight into ``store`` (an OxigraphStore), in its target graph.
 
     For serving: nothing is kept in Python. A file that cannot be read or parsed raises
-    :class:`SourceError` naming it and the position.
+    :class:`SourceError` naming it and the position. The sources in ``lenient`` are parsed
+    without validating IRIs and language tags: only those whose bytes were validated by an
+    earlier load (:mod:`wopgraph.startcache` decides).
     """
     for source in sources:
         try:
             store.load_file(
-                source.path, source.format, source.graph, source.path.resolve().as_uri()
+                source.path,
+                source.format,
+                source.graph,
+                source.path.resolve().as_uri(),
+                lenient=source in lenient,
             )
         except OSError as exc:
             raise SourceError(source.path, f"cannot read: {exc.strerror or exc}") from exc

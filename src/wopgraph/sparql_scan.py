@@ -14,7 +14,7 @@ not used at run time because it takes milliseconds per query where this takes mi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -101,6 +101,34 @@ def tokens(text: str) -> Iterator[Token]:
             yield Token(kind, match.group())
 
 
+@dataclass(frozen=True)
+class Spanned:
+    """A token with where it stands in the text it was read from: ``text[start:end]``."""
+
+    token: Token
+    start: int
+    end: int
+
+
+def tokens_with_spans(text: str) -> Iterator[Spanned]:
+    """The significant tokens of ``text`` as written, with their offsets in ``text``.
+
+    Unlike :func:`tokens`, codepoint escapes are *not* decoded first (decoding would move the
+    offsets): a caller that cuts ``text`` at these offsets and meets an escape outside a
+    string must refuse or decode itself.
+    """
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind not in ("space", "comment"):
+            yield Spanned(Token(kind, match.group()), match.start(), match.end())
+
+
+def expand(token: Token, prefixes: Mapping[str, str], base: str | None) -> str | None:
+    """The IRI an IRI or prefixed-name token stands for, ``None`` if it cannot be resolved
+    (a prefix not in ``prefixes``, or another kind of token); relative IRIs against ``base``."""
+    return _expand(token, prefixes, base)
+
+
 def _expand(token: Token, prefixes: Mapping[str, str], base: str | None) -> str | None:
     """The IRI an IRI or prefixed-name token stands for, ``None`` if it cannot be resolved."""
     if token.kind == "iri":
@@ -111,6 +139,22 @@ def _expand(token: Token, prefixes: Mapping[str, str], base: str | None) -> str 
         namespace = prefixes.get(prefix)
         return None if namespace is None else namespace + re.sub(r"\\(.)", r"\1", local)
     return None
+
+
+def declare(
+    token: Token, following: Sequence[Token], declared: dict[str, str], base: str | None
+) -> tuple[bool, str | None]:
+    """Follow the prologue: when ``token`` starts a ``PREFIX`` or ``BASE`` declaration
+    (``following``: the next two tokens), record the prefix in ``declared``; return whether it
+    did, and the base IRI from here on."""
+    if token.is_keyword("PREFIX") and len(following) == 2 and following[0].kind == "pname":
+        iri = _expand(following[1], declared, base)
+        if iri is not None:
+            declared[following[0].text.split(":")[0]] = iri
+        return True, base
+    if token.is_keyword("BASE") and following and following[0].kind == "iri":
+        return True, _expand(following[0], declared, base)
+    return False, base
 
 
 def scan(text: str, prefixes: Mapping[str, str] | None = None, base_iri: str | None = None) -> Scan:
@@ -129,13 +173,10 @@ def scan(text: str, prefixes: Mapping[str, str] | None = None, base_iri: str | N
         elif token.kind == "other" and token.text in "})]":
             depth -= 1
         following = items[i + 1 : i + 3]
-        if token.is_keyword("PREFIX") and len(following) == 2 and following[0].kind == "pname":
-            iri = _expand(following[1], declared, base)
-            if iri is not None:
-                declared[following[0].text.split(":")[0]] = iri
-        elif token.is_keyword("BASE") and following and following[0].kind == "iri":
-            base = _expand(following[0], declared, base)
-        elif (
+        in_prologue, base = declare(token, following, declared, base)
+        if in_prologue:
+            continue
+        if (
             form is None
             and token.kind == "word"
             and token.text.upper() in QUERY_FORMS | UPDATE_FORMS

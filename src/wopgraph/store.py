@@ -140,17 +140,22 @@ class OxigraphStore(Store):
         format: ox.RdfFormat,
         graph: str | None = None,
         base_iri: str | None = None,
+        lenient: bool = False,
     ) -> None:
         """Parse the file at ``path`` straight into the store (triples into ``graph``).
 
         Faster and leaner than parsing into Python quads first: 1M N-Quads load in about 3 s
         and 0.4 GiB, against 4.6 s and 1.1 GiB. Raises :class:`SyntaxError` on bad input.
+        ``lenient`` skips the validation of IRIs and language tags (about a quarter faster):
+        only for bytes that passed it before, since invalid ones would then be loaded as
+        they are instead of being reported.
         """
         self._store.load(
             path=str(path),
             format=format,
             base_iri=base_iri,
             to_graph=ox.NamedNode(graph) if graph else None,
+            lenient=lenient,
         )
 
     def quads(self, graph=None):

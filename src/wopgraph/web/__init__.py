@@ -18,6 +18,7 @@ from wopgraph.dataset import bundle_root
 from wopgraph.endpoint import Backend, open_backend
 from wopgraph.queryfiles import load_query_files
 from wopgraph.web import (
+    answers,
     citation,
     crawl,
     graphs,
@@ -63,4 +64,6 @@ def create_app(
     app.register_blueprint(crawl.bp)
     graphs.install(app, load_query_files(bundle_root() / "queries" / "checks"))
     app.register_blueprint(citation.bp)
+    # Last: query answers skip Flask's machinery (see answers.py), unless rate-limited.
+    answers.install(app, app.extensions["wopgraph"], settings)
     return app

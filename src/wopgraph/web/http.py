@@ -15,6 +15,7 @@ from urllib.parse import unquote_to_bytes
 import flask
 from flask import Flask, Response, current_app, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.http import parse_accept_header
 from werkzeug.utils import cached_property
 from werkzeug.wsgi import LimitedStream
 
@@ -89,6 +90,13 @@ def parse_pairs(raw: bytes) -> list[tuple[str, str]]:
     return pairs
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Whether an ``Accept-Encoding`` header accepts gzip (with a q-value above 0)."""
+    if "gzip" not in accept_encoding.lower() and "*" not in accept_encoding:
+        return False  # cheaper than parsing a header that cannot accept gzip
+    return parse_accept_header(accept_encoding)["gzip"] > 0
+
+
 def compress(response: Response) -> Response:
     """Gzip a finished response body above :data:`GZIP_MIN_BYTES` when the client accepts it."""
     if (
@@ -102,7 +110,7 @@ def compress(response: Response) -> Response:
     if len(data) < GZIP_MIN_BYTES:
         return response
     response.vary.add("Accept-Encoding")
-    if request.accept_encodings["gzip"] <= 0:
+    if not accepts_gzip(request.headers.get("Accept-Encoding", "")):
         return response
     response.set_data(gzip.compress(data, compresslevel=GZIP_LEVEL, mtime=0))
     response.headers["Content-Encoding"] = "gzip"

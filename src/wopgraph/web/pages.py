@@ -2,7 +2,8 @@
 
 :func:`install` adds it to the app: the :class:`~wopgraph.web.site.Site` (caches), the
 blueprints (``entities``: dereferenceable IRIs; ``browse``: home, lists, search; ``pictures``:
-comparison, network, map), the 404 page and the template helpers.
+comparison, network, map), the 404 page and the template helpers. Its search index also
+answers the endpoint's ``SERVICE text:`` blocks (:mod:`wopgraph.textsearch`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from urllib.parse import urlencode
 
 from flask import Flask, g, request
 
+from wopgraph import textsearch
 from wopgraph.endpoint import Backend
 from wopgraph.web import browse, entities, not_found, pictures
 from wopgraph.web.site import Site
@@ -36,6 +38,13 @@ def install(app: Flask) -> None:
     settings = app.config["WOPGRAPH_SETTINGS"]
     site = Site(backend, settings.base)
     app.extensions["wopgraph.site"] = site
+    if isinstance(backend, Backend):  # SERVICE text: on /sparql, from the site's search index
+
+        def current_index():
+            site.sync()  # /sparql answers skip Flask's hooks (web/answers.py): see writes here
+            return site.search_index
+
+        backend.text_search = textsearch.searcher(current_index)
     if isinstance(backend, Backend) and not settings.store:
         site.preload(backend.executor.open_store())
     for bp in (entities.bp, browse.bp, pictures.bp):

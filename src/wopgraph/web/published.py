@@ -48,7 +48,7 @@ def _setup(state) -> None:
     app = state.app
     settings = app.config["WOPGRAPH_SETTINGS"]
     summary = getattr(app.extensions["wopgraph"], "summary", None)
-    size = getattr(summary, "union_triples", 0)
+    size = publication.size_of(summary)  # never waits for a first start's graph counts
     if size <= BACKGROUND_ABOVE:
         app.extensions[EXTENSION] = publication.prepare(settings, summary)
         return

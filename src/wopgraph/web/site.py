@@ -5,6 +5,14 @@ and is the same for all (the model's terms, the shapes' layout, counts, the sear
 map) is computed once per process on first use and kept. Each gunicorn worker fills its own
 caches lazily: nothing is computed in the master, so start-up stays as fast as before.
 
+The model's terms, the shapes' layout and the search index of an in-memory store are made in
+the master before it forks (:meth:`Site.preload`), or taken from the start cache, except at a
+first start of big data: a background process makes them then
+(:mod:`wopgraph.startcache`), and each worker reads them from the cache on first use. A
+search that finds the index still being built waits for it :data:`WAIT_FOR_SEARCH` seconds,
+then answers 503 with ``Retry-After`` (:class:`SearchIndexNotReady`); if that process ended
+without making it, the worker builds it itself.
+
 :attr:`Site.fingerprint` names the served data and code; with the request it makes the ETag
 of every page, so a repeated request is answered 304 before any query runs.
 """
@@ -17,13 +25,40 @@ from functools import cached_property
 from pathlib import Path
 
 from flask import current_app
+from werkzeug.exceptions import ServiceUnavailable
 
 from wopgraph import iris, layout, search, startcache, terms
 from wopgraph.dataset import bundle_root
+from wopgraph.endpoint import EndpointError
 from wopgraph.journal import CHANGES_GRAPH
 from wopgraph.labels import Text
 
 WEB = Path(__file__).resolve().parent
+#: Seconds a search waits for the index the background process is building, before a 503.
+WAIT_FOR_SEARCH = 2.0
+#: Seconds a page waits for the model's rows the background process makes (it makes them
+#: first, in about a second at 1M triples) before querying them itself.
+WAIT_FOR_MODEL = 10.0
+#: Seconds a client is asked to wait before searching again.
+RETRY_SEARCH = 5
+
+
+class SearchIndexNotReady(EndpointError, ServiceUnavailable):
+    """503: the search index of a first start of big data is still being built.
+
+    An :class:`~wopgraph.endpoint.EndpointError` for ``/sparql`` (a ``SERVICE text:`` block
+    needs the index) and an HTTP error for Flask (the search page), with ``Retry-After``.
+    """
+
+    MESSAGE = (
+        "The search index is being built (a first start of a big dataset takes some seconds); "
+        "try again shortly. SPARQL queries and the other pages are answered meanwhile."
+    )
+
+    def __init__(self) -> None:
+        """With ``Retry-After``: :data:`RETRY_SEARCH`."""
+        super().__init__(503, self.MESSAGE, {"Retry-After": str(RETRY_SEARCH)})
+        self.retry_after = RETRY_SEARCH
 
 
 def _newest_mtime(paths: list[Path]) -> float:
@@ -48,6 +83,10 @@ class Site:
         self.base = base
         self._caches: dict[str, object] = {}
         self._head = self._backend_head()
+        # Set by preload when a background process derives the site's data (see there).
+        self._start: startcache.StartCache | None = None
+        self._store = None
+        self._start_head = self._head
 
     def _backend_head(self) -> int:
         head = getattr(self.backend, "head", None)
@@ -97,16 +136,33 @@ class Site:
     @cached_property
     def terms(self) -> terms.Terms:
         """The model's terms (labels, definitions, domains, ranges)."""
+        if self._start is not None:
+            return self._start.terms(self._store, WAIT_FOR_MODEL)
         return terms.load(self.backend.select)
 
     @cached_property
     def shapes(self) -> layout.Shapes:
         """The shapes' layout."""
+        if self._start is not None:
+            return self._start.shapes(self._store, WAIT_FOR_MODEL)
         return layout.load(self.backend.select)
 
     @cached_property
     def search_index(self) -> search.SearchIndex:
-        """The search index (built through the query process when not preloaded)."""
+        """The search index (built through the query process when not preloaded).
+
+        While the background process of a first start builds it: the one it keeps in the
+        start cache, or :class:`SearchIndexNotReady` if it is not there within
+        :data:`WAIT_FOR_SEARCH` seconds (nothing is kept then: the next use asks again).
+        """
+        if self._start is not None and self._head == self._start_head:
+            start, store = self._start, self._store
+            index = start.search_index(
+                lambda: search.build(start.select_on(store)), wait=WAIT_FOR_SEARCH
+            )
+            if index is None:
+                raise SearchIndexNotReady()
+            return index
         return search.build(lambda q: self.backend.select(q, max_rows=10**9))
 
     def preload(self, store) -> None:
@@ -116,8 +172,14 @@ class Site:
         first request: at a million triples the search index takes seconds to build. They
         come from the start cache when a start of the same data made them before, and may
         have been made already while the graphs were counted (:mod:`wopgraph.startcache`).
+        At a first start of big data, a background process is making them: each worker then
+        takes them from the start cache on first use (the properties above).
         """
-        made = startcache.of(store).site_data(store)
+        cache = startcache.of(store)
+        if cache.in_background:
+            self._start, self._store, self._start_head = cache, store, self._head
+            return
+        made = cache.site_data(store)
         self.terms, self.shapes, self.search_index = made
 
     @cached_property
@@ -134,12 +196,16 @@ class Site:
 
     @cached_property
     def fingerprint(self) -> str:
-        """A short hash of what the pages are made from: data, its size, code and templates."""
+        """A short hash of what the pages are made from: data, its size, code and templates.
+
+        The data are named by the start cache's fingerprint while their graphs are being
+        counted (:class:`~wopgraph.endpoint.LazySummary`), so that no page waits for that.
+        """
         summary = self.backend.summary
+        named = getattr(summary, "fingerprint", None)
+        data = (named,) if named else (summary.graphs, summary.union_triples)
         code = _newest_mtime([WEB.parent])
-        seed = repr(
-            (summary.graphs, summary.union_triples, self.data_modified, code, self.base, self._head)
-        )
+        seed = repr((*data, self.data_modified, code, self.base, self._head))
         return hashlib.sha256(seed.encode()).hexdigest()[:16]
 
     def cached(self, key: str, make):

@@ -16,15 +16,12 @@ from wopgraph import service_description as sd
 from wopgraph.endpoint import UPDATE_REFUSED, Backend, EndpointError, Prepared, ProtocolRequest
 from wopgraph.executor import Outcome
 from wopgraph.web import query_page
+from wopgraph.web.answers import CORS_HEADERS, DIRECT, FORM, answer_headers
 from wopgraph.web.http import parse_pairs, text_error
 
 bp = Blueprint("sparql", __name__)
 
 METHODS = "GET, HEAD, POST, OPTIONS"
-FORM = "application/x-www-form-urlencoded"
-DIRECT = "application/sparql-query"
-TRUNCATED = "X-WOPgraph-Truncated"
-MAX_ROWS = "X-WOPgraph-Max-Rows"
 
 
 def backend() -> Backend:
@@ -93,6 +90,7 @@ def description(protocol: ProtocolRequest) -> Response:
             query_timeout=settings.query_timeout,
             max_rows=settings.max_rows,
             federated=bool(settings.allow_service),
+            text_search=backend().text_search is not None,
         )
         body = sd.render(triples, fmt.name)
     response = Response(body, content_type=fmt.content_type)
@@ -101,13 +99,11 @@ def description(protocol: ProtocolRequest) -> Response:
 
 
 def answer(prepared: Prepared, outcome: Outcome) -> Response:
-    """The HTTP response for a query's outcome."""
-    fmt = prepared.graph_format if outcome.kind == "triples" else prepared.results_format
-    response = Response(outcome.body, content_type=fmt.content_type)
-    response.vary.add("Accept")
-    if outcome.truncated:
-        response.headers[TRUNCATED] = "true"
-        response.headers[MAX_ROWS] = str(prepared.job.max_rows)
+    """The HTTP response for a query's outcome (as :mod:`~wopgraph.web.answers` writes it)."""
+    headers = answer_headers(prepared, outcome)
+    response = Response(outcome.body, content_type=headers.pop("Content-Type"))
+    for name, value in headers.items():
+        response.headers[name] = value
     return response
 
 
@@ -132,6 +128,5 @@ def endpoint() -> Response:
 @bp.after_request
 def cors(response: Response) -> Response:
     """Let pages on any origin read the endpoint's answers and its headers."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = f"{TRUNCATED}, {MAX_ROWS}"
+    response.headers.update(CORS_HEADERS)
     return response
