@@ -140,7 +140,7 @@ def run_system(
         log(f"  {server.name}: {record['status']}")
         return record
     log(f"  {server.name}: answering after {record['startup']:.1f} s")
-    time.sleep(SETTLE)  # let start-up work (forks, checkpoints, page cache) finish
+    record["settled"] = settle(server)
     record["memory_idle"] = server.memory()
     try:
         for q in qs:
@@ -169,6 +169,26 @@ def run_system(
     return record
 
 
+def settle(server: Server, limit: float = 120.0) -> float:
+    """Wait until the server's processes are idle (start-up work in the background, such as
+    wopgraph's search index and dumps or Virtuoso's checkpoint, done); return the seconds.
+
+    Idle: under 5% of a core over each of two half-second samples in a row. At least
+    ``SETTLE`` seconds, at most ``limit``.
+    """
+    started = time.perf_counter()
+    time.sleep(SETTLE)
+    quiet, before = 0, server.cpu()
+    while quiet < 2 and time.perf_counter() - started < limit:
+        time.sleep(0.5)
+        now = server.cpu()
+        if before is None or now is None:
+            break
+        quiet = quiet + 1 if now - before < 0.025 else 0
+        before = now
+    return time.perf_counter() - started
+
+
 def run_workers(path: Path, logs: Path, qs: list[Query], args, duration: float) -> dict:
     """Throughput of 1 and of ``args.workers`` wopgraph workers (no cache), both servers up,
     measured in alternating rounds so that the other sessions' drifting load hits both alike."""
@@ -181,7 +201,7 @@ def run_workers(path: Path, logs: Path, qs: list[Query], args, duration: float) 
             log(f"  {server.name}: starting")
             record["startup"][n] = server.start()
             servers[n] = server
-        time.sleep(SETTLE)
+            settle(server)
         for q in qs:
             for r in range(WORKER_ROUNDS):
                 for n, server in servers.items():
@@ -376,6 +396,8 @@ def report(run: dict) -> str:
                     f" (server {rec['server_seconds']:.1f} + bulk load {rec['load_seconds']:.1f})"
                 )
             status = rec.get("status", "")
+            if rec.get("settled"):
+                status += f"; idle {rec['settled']:.1f} s after its first answer"
             if rec.get("notes"):
                 status += "; " + "; ".join(rec["notes"])
             out.append(f"| {name} | {start} | {mem_text(rec.get('memory', {}))} | {status} |")
