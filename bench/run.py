@@ -541,8 +541,10 @@ def targets_table(targets: list[dict]) -> list[str]:
     def row(title: str, cell) -> None:
         out.append(f"| {title} | " + " | ".join(cell(t) for t in targets) + " |")
 
-    def listed(values: list[str]) -> str:
-        return "all" if not values else f"not: {', '.join(values)}"
+    def listed(mean: str, values: list[str]) -> str:
+        if mean == "–" and not values:
+            return "not measured"
+        return f"{mean}; " + ("all" if not values else f"not: {', '.join(values)}")
 
     row(
         f"no cache / bare oxigraph ≤ {TARGET_LAYERS} on every query (p50)",
@@ -554,14 +556,14 @@ def targets_table(targets: list[dict]) -> list[str]:
     row("the same in server CPU per request (geometric mean)", lambda t: t["cpu"])
     row(
         f"rdflib / wopgraph ≥ {TARGET_RDFLIB} on every query",
-        lambda t: f"{t['rdflib'][0]}; {listed(t['rdflib'][1])}",
+        lambda t: listed(*t["rdflib"]),
     )
     row(
         "Virtuoso / wopgraph > 1 on every query",
-        lambda t: f"{t['virtuoso'][0]}; {listed(t['virtuoso'][1])}",
+        lambda t: listed(*t["virtuoso"]),
     )
     row(
-        f"text search p50 ≤ {TARGET_SEARCH_MS} ms (wopgraph, no cache)",
+        f"text search p50 ≤ {TARGET_SEARCH_MS} ms (ms: wopgraph / no cache)",
         lambda t: " / ".join(ms(x) for x in t["search"]) or "–",
     )
     row(
