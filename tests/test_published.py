@@ -288,3 +288,34 @@ def test_big_data_is_served_at_once_and_its_dumps_follow(tmp_path, monkeypatch):
         dump.close()
     finally:
         app.extensions["wopgraph"].executor.stop()
+
+
+def _old_fingerprint(sources) -> str:
+    """The dumps' stamp as it was defined before source hashes were remembered."""
+    from wopgraph import __version__
+
+    digest = hashlib.sha256(f"wopgraph {__version__}\n".encode())
+    for source in sources:
+        digest.update(f"{source.path.resolve()}\t{source.graph}\n".encode())
+        digest.update(hashlib.sha256(source.path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def test_dump_stamp_is_unchanged_and_follows_a_changed_source(tmp_path, monkeypatch):
+    from wopgraph import fingerprints, publication
+    from wopgraph.dataset import bundle_root
+    from wopgraph.sources import bundled_sources, data_sources
+
+    monkeypatch.setattr(fingerprints, "RACY", 0.0)  # remember hashes of files just written
+    sources = bundled_sources(bundle_root())
+    hashes = fingerprints.Hashes()
+    assert publication.fingerprint(sources, None, hashes) == _old_fingerprint(sources)
+    assert publication.fingerprint(sources, None, hashes) == _old_fingerprint(sources)
+
+    data = tmp_path / "one.ttl"
+    data.write_text("<urn:a> <urn:b> <urn:c> .\n")
+    mine = data_sources([data])
+    first = publication.fingerprint(mine, None, hashes)
+    data.write_text("<urn:a> <urn:b> <urn:d> .\n")  # same size, other bytes
+    second = publication.fingerprint(mine, None, hashes)
+    assert first != second == _old_fingerprint(mine)

@@ -34,6 +34,7 @@ from wopgraph import __version__, void
 from wopgraph.build import build, source_date
 from wopgraph.config import Settings
 from wopgraph.dataset import Dataset, bundle_root
+from wopgraph.fingerprints import FileState, Hashes
 from wopgraph.namespaces import BASE, PREFIXES
 from wopgraph.sources import Source
 from wopgraph.writers import GRAPH_FORMATS, PREFIXED
@@ -109,15 +110,39 @@ def size_of(summary: object) -> int:
     return hint() if callable(hint) else getattr(summary, "union_triples", 0)
 
 
-def fingerprint(sources: list[Source] | None, store_summary: object = None) -> str:
-    """What identifies the served data: every source's path and bytes, or the store's summary."""
+def fingerprint(
+    sources: list[Source] | None, store_summary: object = None, hashes: Hashes | None = None
+) -> str:
+    """What identifies the served data: every source's path and bytes, or the store's summary.
+
+    A source's bytes count by their SHA-256, taken from ``hashes`` while the file's size, times
+    and inode are those it was hashed with (:class:`~wopgraph.fingerprints.Hashes`), so that
+    an unchanged 200 MB source is not read again at every start and every look for a build.
+    """
+    hashes = hashes if hashes is not None else Hashes()
     digest = hashlib.sha256(f"wopgraph {__version__}\n".encode())
     for source in sources or []:
-        digest.update(f"{source.path.resolve()}\t{source.graph}\n".encode())
-        digest.update(hashlib.sha256(source.path.read_bytes()).digest())
+        path = source.path.resolve()
+        digest.update(f"{path}\t{source.graph}\n".encode())
+        digest.update(bytes.fromhex(hashes.sha256(path, FileState.of(path))))
     if store_summary is not None:
         digest.update(repr(store_summary).encode())
     return digest.hexdigest()
+
+
+#: The hashes of source files this process knows, per build folder (see :func:`known_hashes`).
+_HASHES: dict[Path, Hashes] = {}
+
+
+def known_hashes(folder: Path) -> Hashes:
+    """The source hashes of this process for the build ``folder``: at first use, those the
+    start cache of that folder remembers (:mod:`wopgraph.startcache`), then what this process
+    hashed itself."""
+    if folder not in _HASHES:
+        from wopgraph.startcache import FOLDER, HASHES
+
+        _HASHES[folder] = Hashes.read(folder / FOLDER / HASHES)
+    return _HASHES[folder]
 
 
 @contextmanager
@@ -196,8 +221,9 @@ def prepare(settings: Settings, summary: object = None) -> Publication:
 
     # A remote store is published like the in-memory one, from the served files.
     on_disk_only = bool(settings.store) and not settings.data and not is_remote(settings)
-    stamp = fingerprint(None if on_disk_only else served_sources(settings), summary)
     folder = Path(settings.build_dir) if settings.build_dir else default_folder(settings)
+    sources = None if on_disk_only else served_sources(settings)
+    stamp = fingerprint(sources, summary, known_hashes(folder))
     fallback = Path(tempfile.gettempdir()) / "wopgraph-published" / stamp[:16]
     for candidate in dict.fromkeys([folder, fallback]):
         try:
@@ -265,12 +291,13 @@ class Pending:
         on_disk_only = (
             bool(self.settings.store) and not self.settings.data and not is_remote(self.settings)
         )
-        stamp = fingerprint(None if on_disk_only else served_sources(self.settings), self.summary)
         folder = (
             Path(self.settings.build_dir)
             if self.settings.build_dir
             else default_folder(self.settings)
         )
+        sources = None if on_disk_only else served_sources(self.settings)
+        stamp = fingerprint(sources, self.summary, known_hashes(folder))
         fallback = Path(tempfile.gettempdir()) / "wopgraph-published" / stamp[:16]
         for candidate in dict.fromkeys([folder, fallback]):
             found = _load(candidate, stamp)
