@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-from systems import server_cpu
+from systems import server_cpu, wait_until_idle
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILD = ROOT / "build" / "bench"
@@ -192,7 +192,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     try:
         kinds = page_paths(summary)
-        for paths in kinds.values():  # warm up every worker's caches
+        # Let start-up work in the background finish (a first start of new data builds the
+        # search index and the dumps after it answers), then warm up every worker's caches.
+        wait_until_idle(lambda: server_cpu(server.pid), 1.0, 180.0)
+        for paths in kinds.values():
             for p in paths:
                 for _ in range(args.workers * 2):
                     get(http.client.HTTPConnection("127.0.0.1", port, timeout=600), p)

@@ -35,7 +35,7 @@ import pyoxigraph as ox  # noqa: E402
 import rdflib  # noqa: E402
 from load import Cell, measure, strip_prologue_comments  # noqa: E402
 from report import fmt_load, geomean, log, ms  # noqa: E402
-from systems import Gunicorn, Server, Virtuoso, Wopgraph, cpu_model  # noqa: E402
+from systems import Gunicorn, Server, Virtuoso, Wopgraph, cpu_model, wait_until_idle  # noqa: E402
 
 from wopgraph import synthetic  # noqa: E402
 
@@ -171,22 +171,8 @@ def run_system(
 
 def settle(server: Server, limit: float = 120.0) -> float:
     """Wait until the server's processes are idle (start-up work in the background, such as
-    wopgraph's search index and dumps or Virtuoso's checkpoint, done); return the seconds.
-
-    Idle: under 5% of a core over each of two half-second samples in a row. At least
-    ``SETTLE`` seconds, at most ``limit``.
-    """
-    started = time.perf_counter()
-    time.sleep(SETTLE)
-    quiet, before = 0, server.cpu()
-    while quiet < 2 and time.perf_counter() - started < limit:
-        time.sleep(0.5)
-        now = server.cpu()
-        if before is None or now is None:
-            break
-        quiet = quiet + 1 if now - before < 0.025 else 0
-        before = now
-    return time.perf_counter() - started
+    wopgraph's search index and dumps or Virtuoso's checkpoint, done); return the seconds."""
+    return wait_until_idle(server.cpu, SETTLE, limit)
 
 
 def run_workers(path: Path, logs: Path, qs: list[Query], args, duration: float) -> dict:

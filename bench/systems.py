@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from load import Endpoint, healthy, wait_until_answering
@@ -80,6 +81,23 @@ def server_cpu(pid: int) -> float | None:
             continue
         total += sum(int(f) for f in fields[11:15])  # utime stime cutime cstime
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def wait_until_idle(cpu: Callable[[], float | None], minimum: float, limit: float) -> float:
+    """Wait until a server is idle: ``cpu()`` (its CPU seconds so far) grows by under 5% of
+    a core over each of two half-second samples in a row; at least ``minimum`` seconds, at
+    most ``limit``. Return the seconds waited."""
+    started = time.perf_counter()
+    time.sleep(minimum)
+    quiet, before = 0, cpu()
+    while quiet < 2 and time.perf_counter() - started < limit:
+        time.sleep(0.5)
+        now = cpu()
+        if before is None or now is None:
+            break
+        quiet = quiet + 1 if now - before < 0.025 else 0
+        before = now
+    return time.perf_counter() - started
 
 
 def rss_mib(pid: int) -> float | None:
