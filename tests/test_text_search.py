@@ -356,7 +356,7 @@ RANKED = [
 
 @pytest.mark.parametrize(("query", "limit", "classes", "expected"), RANKED)
 def test_ranked(query, limit, classes, expected):
-    assert textsearch.ranked(small_index(), query, limit, classes) == expected
+    assert small_index().ranked(query, limit, classes) == expected
 
 
 # The real server, with the bundled data (ONEE and SIAAP).

@@ -270,6 +270,36 @@ class SearchIndex:
             hits[self.kind_names[kind]] = [self.iris[d] for d in best[offset:]]
         return Results(len(scores), {self.kind_names[k]: n for k, n in counts.items()}, hits)
 
+    def ranked(
+        self, query: str, limit: int, classes: frozenset[str] | None = None
+    ) -> list[tuple[str, int]]:
+        """The best ``limit`` entities matching ``query`` as (IRI, score), best first, then in
+        the index's order (by label); only those of ``classes`` (class IRIs) when given. The
+        scores are those of the search page: 150 a label is the query, 120 a label starts
+        with it, 100 every word is in a label, 10 in the entity's other texts."""
+        scores = self._scores(query)
+        wanted = None
+        if classes is not None:
+            wanted = {i for i, name in enumerate(self.kind_names) if i and name in classes}
+        by_score: dict[int, list[int]] = defaultdict(list)
+        kinds = self.kinds
+        for doc, score in scores.items():
+            if wanted is None or kinds[doc] in wanted:
+                by_score[score].append(doc)
+        rank = self.ranks.__getitem__
+        found: list[tuple[str, int]] = []
+        for score in sorted(by_score, reverse=True):
+            docs, room = by_score[score], limit - len(found)
+            best = (
+                heapq.nsmallest(room, docs, key=rank)
+                if room < len(docs)
+                else sorted(docs, key=rank)
+            )
+            found += [(self.iris[doc], score) for doc in best]
+            if len(found) >= limit:
+                break
+        return found
+
     def similar(self, text: str, limit: int = 8) -> list[str]:
         """Entities whose labels share the most words with ``text`` (for a page not found)."""
         counts: dict[int, int] = defaultdict(int)

@@ -23,9 +23,7 @@ The vocabulary: ``text:matches "words"`` (required, once), ``text:score ?var``,
 
 from __future__ import annotations
 
-import heapq
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -324,36 +322,7 @@ def rewrite(
     return "".join(out) + text[at:]
 
 
-def ranked(
-    index: SearchIndex, query: str, limit: int, classes: frozenset[str] | None = None
-) -> list[tuple[str, int]]:
-    """The best ``limit`` entities of ``index`` matching ``query`` as (IRI, score), best
-    first, then in the index's order (by label); only those of ``classes`` when given.
-
-    The scores are the index's: 150 a label is the query, 120 a label starts with it, 100
-    every word is in a label, 10 in the entity's other texts.
-    """
-    scores = index._scores(query)
-    wanted = None
-    if classes is not None:
-        wanted = {i for i, name in enumerate(index.kind_names) if i and name in classes}
-    by_score: dict[int, list[int]] = defaultdict(list)
-    kinds = index.kinds
-    for doc, score in scores.items():
-        if wanted is None or kinds[doc] in wanted:
-            by_score[score].append(doc)
-    rank = index.ranks.__getitem__
-    found: list[tuple[str, int]] = []
-    for score in sorted(by_score, reverse=True):
-        docs, room = by_score[score], limit - len(found)
-        best = heapq.nsmallest(room, docs, key=rank) if room < len(docs) else sorted(docs, key=rank)
-        found += [(index.iris[doc], score) for doc in best]
-        if len(found) >= limit:
-            break
-    return found
-
-
 def searcher(get_index: Callable[[], SearchIndex]) -> Search:
     """A :data:`Search` over the index ``get_index()`` returns at each call (it may be
     built on first use, or made again after a write)."""
-    return lambda query, limit, classes: ranked(get_index(), query, limit, classes)
+    return lambda query, limit, classes: get_index().ranked(query, limit, classes)
