@@ -272,6 +272,20 @@ def test_prepare_runs_the_rewritten_query():
     assert job.query == TEXT + expected
 
 
+def test_a_repeated_query_is_searched_once_per_data_version():
+    search = FakeSearch()
+    served = backend(search)
+    request = ProtocolRequest(
+        queries=[TEXT + 'SELECT ?e { SERVICE text: { ?e text:matches "x" } }']
+    )
+    first = served.prepare(request, None).job
+    assert served.prepare(request, None).job == first
+    assert len(search.calls) == 1, "the same text at the same data version: no new search"
+    served.initial_head = 7  # what a write does to the data version
+    assert served.prepare(request, None).job == first
+    assert len(search.calls) == 2, "another data version: searched again"
+
+
 # (id, query, the backend's search, what the message must hold)
 PREPARE_REFUSED = [
     (

@@ -51,6 +51,8 @@ UPDATE_REFUSED = (
 )
 #: Longest query text whose scan is remembered (see :func:`scan`).
 SCAN_MEMO_CHARS = 16_384
+#: How many text-search rewrites a worker remembers (see ``Backend._rewrite_text_search``).
+REWRITES_KEPT = 256
 log = logging.getLogger(__name__)
 
 
@@ -149,6 +151,7 @@ class Backend:
     """Answers ``SERVICE text:`` blocks (:mod:`wopgraph.textsearch`); ``None``: refused."""
     _summaries: dict = field(default_factory=dict, repr=False)
     _loaded: object = field(default=None, repr=False)
+    _rewritten: dict = field(default_factory=dict, repr=False)
 
     def head(self) -> int:
         """The newest write served (0: none, or writes are off)."""
@@ -228,10 +231,7 @@ class Backend:
                 raise EndpointError(
                     400, f"SERVICE <{textsearch.SERVICE}>: text search is not available here."
                 )
-            try:
-                text = textsearch.rewrite(text, PREFIXES, base_iri, self.text_search)
-            except textsearch.TextSearchError as exc:
-                raise EndpointError(400, str(exc)) from exc
+            text = self._rewrite_text_search(text, base_iri)
         protocol_dataset = bool(request.default_graphs or request.named_graphs)
         job = Job(
             query=text,
@@ -244,6 +244,27 @@ class Backend:
             max_rows=self.settings.max_rows,
         )
         return Prepared(job, results, graph)
+
+    def _rewrite_text_search(self, text: str, base_iri: str | None) -> str:
+        """``text`` with its ``SERVICE text:`` blocks answered (:func:`textsearch.rewrite`).
+
+        Remembered per data version for the latest short texts: the search is part of the
+        answer's cache key, and a word matching thousands of entities costs milliseconds to
+        look up again for every repeat of the query.
+        """
+        key = (text, base_iri, self.data_version)
+        found = self._rewritten.get(key)
+        if found is not None:
+            return found
+        try:
+            found = textsearch.rewrite(text, PREFIXES, base_iri, self.text_search)
+        except textsearch.TextSearchError as exc:
+            raise EndpointError(400, str(exc)) from exc
+        if len(text) <= SCAN_MEMO_CHARS:
+            if len(self._rewritten) >= REWRITES_KEPT:
+                self._rewritten.clear()
+            self._rewritten[key] = found
+        return found
 
     def check_services(self, services) -> None:
         """Refuse ``SERVICE`` clauses whose endpoint is not in the allow list (the reserved
