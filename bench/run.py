@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT / "src"))
 import pyoxigraph as ox  # noqa: E402
 import rdflib  # noqa: E402
 from load import Cell, measure, strip_prologue_comments  # noqa: E402
-from report import fmt_load, geomean, log, ms  # noqa: E402
+from report import corpus, fmt_load, geomean, log, ms  # noqa: E402
 from systems import Gunicorn, Server, Virtuoso, Wopgraph, cpu_model, wait_until_idle  # noqa: E402
 
 from wopgraph import synthetic  # noqa: E402
@@ -76,22 +76,6 @@ class Query:
     kind: str  # "library" (queries/*.rq) or "page" (entity page / search)
     #: The systems that run it (None: all).
     systems: tuple[str, ...] | None = None
-
-
-def corpus(size: int, seed: int) -> tuple[Path, dict]:
-    """The corpus file for ``size`` (generated unless cached and newer than the generator)."""
-    path = BUILD / f"synthetic-{synthetic.size_label(size)}.nq"
-    meta = path.with_name(path.name + ".json")
-    src = Path(synthetic.__file__)
-    if path.exists() and meta.exists() and path.stat().st_mtime > src.stat().st_mtime:
-        summary = json.loads(meta.read_text())
-        if summary.get("seed") == seed and summary.get("target") == size:
-            return path, summary
-    t0 = time.perf_counter()
-    synthetic.write(path, size, seed)
-    summary = json.loads(meta.read_text())
-    log(f"generated {path.name}: {summary['triples']} triples in {time.perf_counter() - t0:.1f} s")
-    return path, summary
 
 
 def queries(summary: dict, only: list[str] | None) -> list[Query]:
@@ -677,7 +661,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in sizes:
         label = synthetic.size_label(size)
         log(f"size {label}")
-        path, summary = corpus(size, args.seed)
+        path, summary = corpus(size, args.seed, BUILD)
         qs = queries(summary, only)
         duration = args.duration if size < 1_000_000 else args.duration / 2
         systems: dict = {}

@@ -66,7 +66,7 @@ import pyoxigraph as ox  # noqa: E402
 import pyshacl  # noqa: E402
 import rdflib  # noqa: E402
 from load import strip_prologue_comments  # noqa: E402
-from report import fmt_load, geomean, log, ms  # noqa: E402
+from report import corpus, fmt_load, geomean, log, ms  # noqa: E402
 from systems import HOST, Wopgraph, cpu_model, descendants, rss_mib  # noqa: E402
 
 from wopgraph import config, journal, synthetic, validation, writes  # noqa: E402
@@ -93,25 +93,6 @@ ISSUE_DISK_RATIO = (5, 11)
 
 
 # --- inputs ----------------------------------------------------------------------------------
-
-
-def corpus(size: int, seed: int, folder: Path) -> tuple[Path, dict]:
-    """The corpus of ``size`` triples and its summary (generated unless cached and newer than
-    the generator), as bench/run.py keeps it."""
-    path = folder / f"synthetic-{synthetic.size_label(size)}.nq"
-    meta = path.with_name(path.name + ".json")
-    src = Path(synthetic.__file__)
-    if path.exists() and meta.exists() and path.stat().st_mtime > src.stat().st_mtime:
-        summary = json.loads(meta.read_text())
-        if summary.get("seed") == seed and summary.get("target") == size:
-            return path, summary
-    t0 = time.perf_counter()
-    synthetic.write(path, size, seed)
-    summary = json.loads(meta.read_text())
-    log(
-        f"generated {path.name}: {summary['triples']:,} triples in {time.perf_counter() - t0:.1f} s"
-    )
-    return path, summary
 
 
 def shapes_file(folder: Path) -> Path:

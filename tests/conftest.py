@@ -54,3 +54,18 @@ def app():
 def client(app):
     """A test client of ``app``."""
     return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium (Debian's), one per test module (see ``chromium.py``). Not one per
+    session: Playwright's sync API keeps an event loop running while it is open, which later
+    modules' own event loops must not meet."""
+    from playwright.sync_api import sync_playwright
+
+    from chromium import ARGS, CHROMIUM
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()

@@ -9,23 +9,19 @@ Screenshots go to ``test-artifacts/`` (git-ignored). ``make test`` installs Chro
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
+from chromium import needs_chromium
 from server import ROOT, LiveServer
 from test_browse_pages import SECOND
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
 PARTNERSHIP = "ONEE–SIAAP Water Operators' Partnership"
 SECOND_IRI = "https://w3id.org/wop/id/partnership/test-second"
 
-pytestmark = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Chromium is not installed (make browser installs it)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -36,28 +32,6 @@ def server(tmp_path_factory):
     data = [str(ROOT / "ontology"), str(ROOT / "data"), str(folder / "second.ttl")]
     with LiveServer("--data", *data, "--workers", "2") as live:
         yield live
-
-
-#: As root, without a GPU, and without Chromium's own calls home (the network is closed).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium, headless."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -14,26 +14,16 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
+from chromium import needs_chromium
 from server import HOST, ROOT, LiveServer
 from wopgraph.queryfiles import load_query_files
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",  # the tests run as root
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 QUERIES = {q.name: q for q in load_query_files(ROOT / "queries")}
 SIAAP = "https://w3id.org/wop/id/operator/siaap"
 EDITOR_VALUE = "document.querySelector('.CodeMirror').CodeMirror.getValue()"
 
-pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="needs Debian's Chromium at /usr/bin/chromium (make browser)"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +31,6 @@ def server():
     """The real server over the bundled data."""
     with LiveServer() as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Chromium."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True
-        )
-        yield browser
-        browser.close()
 
 
 class Visit:

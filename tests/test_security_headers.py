@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pytest
 from bs4 import BeautifulSoup
 
+from chromium import needs_chromium
 from server import HOST, LiveServer
-from test_browser import CHROMIUM, CHROMIUM_ARGS
 from wopgraph.web.security import FRAMED_CSP, SITE_CSP
 
 SIAAP = "https://w3id.org/wop/id/operator/siaap"
@@ -149,10 +148,6 @@ def test_pages_fit_the_policy(client, url):
 
 # --- In a browser ----------------------------------------------------------------------------
 
-needs_chromium = pytest.mark.skipif(
-    not Path(CHROMIUM).exists(), reason="Chromium is not installed (make browser installs it)"
-)
-
 #: Runs before any script of each page: records the page's policy violations.
 RECORDER = """
 window.violations = [];
@@ -167,17 +162,6 @@ def server():
     """The real server over the bundled data."""
     with LiveServer() as live:
         yield live
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Chromium, headless, launched as tests/test_browser.py does."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class Tab:

@@ -161,6 +161,21 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_group(proc: subprocess.Popen, grace: float = 15) -> None:
+    """End ``proc``, the leader of its own process group, and everything in that group:
+    SIGTERM, then SIGKILL if it is still there after ``grace`` seconds."""
+    if proc.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+
+
 class Virtuoso:
     """Virtuoso 7 on a fresh database in ``db_dir`` (emptied at start).
 
@@ -303,13 +318,5 @@ class Virtuoso:
             with contextlib.suppress(subprocess.TimeoutExpired, OSError):
                 self.isql("shutdown;", timeout=60)
                 self.proc.wait(60)
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_group(self.proc)
         self.proc = None
