@@ -630,7 +630,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [synthetic.parse_size(s) for s in args.sizes.split(",") if s.strip()]
     wanted = [s.strip() for s in args.systems.split(",") if s.strip()]
     only = [s.strip() for s in args.queries.split(",") if s.strip()] or None
-    wop_ok, wop_why = Wopgraph.available() if "wopgraph" in wanted else (False, "not selected")
+    picked = any(name in wanted for name in WOPGRAPHS)
+    wop_ok, wop_why = Wopgraph.available() if picked else (False, "not selected")
     virt_ok, virt_why = Virtuoso.available() if "virtuoso" in wanted else (False, "not selected")
     import gunicorn
 

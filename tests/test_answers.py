@@ -20,6 +20,7 @@ GRAPH = "CONSTRUCT { ?s ?p ?o } WHERE { ?s a wop:Partnership ; ?p ?o }"
 FORM = "application/x-www-form-urlencoded"
 DIRECT = "application/sparql-query"
 BIG = "SELECT * WHERE { ?s ?p ?o } ORDER BY ?s ?p ?o"
+ONEE = "https://w3id.org/wop/id/operator/onee"
 
 #: (name, request, answered by the hot path).
 CASES = [
@@ -55,6 +56,19 @@ CASES = [
         True,
     ),
     ("syntax-error", dict(query_string=f"query={quote('SELECT ?s WHERE { ?s ?p }')}"), True),
+    # Relative IRIs resolve against the request's URL, which the hot path rebuilds itself.
+    ("base", dict(query_string=f"query={quote('SELECT (<x> AS ?x) {}')}"), True),
+    (
+        "base-other-host",
+        dict(
+            path="/sparql/",
+            query_string=f"query={quote('SELECT (<x> AS ?x) {}')}",
+            headers={"Host": "wop.example.org:8443"},
+        ),
+        True,
+    ),
+    ("lookup", dict(query_string=f"query={quote('DESCRIBE <' + ONEE + '>')}"), True),
+    ("lookup-relative", dict(query_string=f"query={quote('DESCRIBE <onee>')}"), True),
     (
         "dataset",
         dict(

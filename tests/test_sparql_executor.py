@@ -6,10 +6,15 @@ import os
 import signal
 import statistics
 import time
+from dataclasses import replace
 
+import pyoxigraph as ox
 import pytest
 
-from wopgraph.executor import Executor, Job, QueryTimeout, run_job
+from wopgraph import config
+from wopgraph.endpoint import Backend, ProtocolRequest, Summary
+from wopgraph.executor import LOOKUP_ROWS, Executor, Job, QueryTimeout, run_job
+from wopgraph.store import OxigraphStore
 from wopgraph.writers import write_result
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -100,3 +105,73 @@ def test_overhead_per_query_is_well_under_a_millisecond(store, executor):
         f"executor {statistics.median(hop) * 1e6:.0f} us, overhead {overhead * 1e6:.0f} us"
     )
     assert overhead < 0.001
+
+
+LOOKUP = Job("DESCRIBE <https://w3id.org/wop/id/operator/onee>", lookup=True)
+
+
+def test_a_bounded_lookup_is_answered_in_process_without_the_child(store):
+    local = Executor(lambda: store, timeout=1.0, local=store)
+    remote = Executor(lambda: store, timeout=1.0)
+    try:
+        here = local.run(LOOKUP)
+        assert not local.running, "a lookup must not start the query process"
+        there = remote.run(LOOKUP)
+        assert here == there
+        assert here.status == "ok" and here.count > 5
+        assert local.run(Job(TINY)).status == "ok"
+        assert local.running, "any other query goes to the query process"
+    finally:
+        local.stop()
+        remote.stop()
+
+
+@pytest.mark.parametrize(
+    ("timeout", "max_rows", "follower", "rows"),
+    [
+        (10.0, 5, None, 5),
+        (10.0, 100_000_000, None, LOOKUP_ROWS),
+        (0.2, 100_000_000, None, 5_000),  # a quarter of the limit at the worst cost a row
+        (0.00001, 10_000, None, 0),
+        (10.0, 10_000, "journal", 0),  # writes on: the child's store is the newer one
+    ],
+)
+def test_lookup_rows_keep_the_worst_case_well_inside_the_limit(
+    store, timeout, max_rows, follower, rows
+):
+    ex = Executor(lambda: store, timeout=timeout, follower=follower, local=store)
+    assert ex.lookup_rows(Job(LOOKUP.query, max_rows=max_rows, lookup=True)) == rows
+    assert ex.lookup_rows(Job(LOOKUP.query, max_rows=max_rows)) == 0
+
+
+def test_a_lookup_with_more_rows_than_allowed_here_is_found_whole_by_the_child():
+    big = OxigraphStore()
+    subject, graph = ox.NamedNode("http://example.org/big"), ox.NamedNode("http://example.org/g")
+    p = ox.NamedNode("http://example.org/p")
+    big.add(ox.Quad(subject, p, ox.Literal(str(i)), graph) for i in range(LOOKUP_ROWS + 3))
+    ex = Executor(lambda: big, timeout=10.0, local=big)
+    try:
+        job = Job("DESCRIBE <http://example.org/big>", "json", "ntriples", lookup=True)
+        whole = ex.run(replace(job, max_rows=100_000))
+        assert ex.running, "past the rows allowed here, the query process answers"
+        assert (whole.count, whole.truncated) == (LOOKUP_ROWS + 3, False)
+        ex.stop()
+        capped = ex.run(replace(job, max_rows=7))
+        assert (capped.count, capped.truncated) == (7, True)
+        assert not ex.running, "within the row cap, this process answers"
+    finally:
+        ex.stop()
+
+
+@pytest.mark.parametrize(
+    ("request_", "lookup"),
+    [
+        (ProtocolRequest(queries=["DESCRIBE wop:Partnership"]), True),
+        (ProtocolRequest(queries=["DESCRIBE <x:a>"], default_graphs=["x:g"]), False),
+        (ProtocolRequest(queries=["DESCRIBE <x:a> FROM <x:g>"]), False),
+        (ProtocolRequest(queries=["DESCRIBE ?s WHERE { ?s a wop:Partnership }"]), False),
+    ],
+)
+def test_prepare_marks_lookups_but_not_those_over_a_chosen_dataset(request_, lookup):
+    backend = Backend(config.load({}, environ={}), Summary((), 0), None)
+    assert backend.prepare(request_, None).job.lookup is lookup

@@ -115,6 +115,17 @@ def test_row_cap_applies_to_construct(server):
     assert len(body.decode().splitlines()) == 5
 
 
+def test_row_cap_applies_to_a_lookup_answered_in_the_worker(server):
+    """``DESCRIBE <iri>`` alone is answered without the query process: the cap still holds."""
+    lookup = "DESCRIBE <https://w3id.org/wop/id/operator/onee>"
+    status, headers, body = fetch(server.endpoint, lookup, "application/n-triples")
+    assert status == 200
+    assert headers["X-WOPgraph-Truncated"] == "true"
+    lines = body.decode().splitlines()
+    assert len(lines) == 5
+    assert all(line.startswith("<https://w3id.org/wop/id/operator/onee> ") for line in lines)
+
+
 def test_small_answers_are_not_marked(server):
     _, headers, _ = fetch(server.endpoint, "SELECT * WHERE { ?s ?p ?o } LIMIT 2")
     assert headers["X-WOPgraph-Truncated"] is None

@@ -119,3 +119,25 @@ def test_tokens_keep_strings_iris_and_prefixed_names_whole():
     assert ("iri", "<http://b>") in kinds
     assert ("string", '"c d"') in kinds
     assert all(kind != "comment" for kind, _ in kinds)
+
+
+@pytest.mark.parametrize(
+    ("query", "lookup"),
+    [
+        ("DESCRIBE <http://x/a>", "http://x/a"),
+        ("describe <http://x/a> # a comment", "http://x/a"),
+        ("PREFIX ex: <http://e/> DESCRIBE ex:a", "http://e/a"),
+        ("BASE <http://b/> DESCRIBE <a>", "http://b/a"),
+        ("DESCRIBE <http://x/a> <http://x/b>", None),
+        ("DESCRIBE <http://x/a> WHERE { }", None),
+        ("DESCRIBE <http://x/a> FROM <http://g/>", None),
+        ("DESCRIBE ?x WHERE { ?x ?p ?o }", None),
+        ("DESCRIBE *", None),
+        ("DESCRIBE undeclared:a", None),
+        ("DESCRIBE <http://x/a> LIMIT 1", None),
+        ("CONSTRUCT WHERE { <http://x/a> ?p ?o }", None),
+        ("SELECT * { <http://x/a> ?p ?o }", None),
+    ],
+)
+def test_lookup_is_one_describe_of_one_resource_and_nothing_more(query, lookup):
+    assert scan(query).lookup == lookup

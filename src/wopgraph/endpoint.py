@@ -242,6 +242,7 @@ class Backend:
             union_default_graph=not (protocol_dataset or found.has_dataset),
             base_iri=base_iri,
             max_rows=self.settings.max_rows,
+            lookup=found.lookup is not None and not protocol_dataset,
         )
         return Prepared(job, results, graph)
 
@@ -742,7 +743,10 @@ def open_backend(settings: Settings) -> Backend:
     follower = (
         Follower(journal, head, replay=not is_remote(settings)) if journal is not None else None
     )
-    executor = Executor(get_store, settings.query_timeout, follower)
+    # In memory, this process holds the store its query process reads: lookups may be
+    # answered here (on disk, opening it here would break the workers' fork; see load_store).
+    local = get_store() if not settings.store else None
+    executor = Executor(get_store, settings.query_timeout, follower, local)
     return Backend(
         settings,
         summary,

@@ -40,9 +40,13 @@ class Format:
         return (self.media_type, *self.aliases)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Kind:
-    """The formats of one kind of answer and the short names ``format=`` may use for them."""
+    """The formats of one kind of answer and the short names ``format=`` may use for them.
+
+    Kinds are made once, as module constants: they compare and hash by identity, which keeps
+    the negotiation's memo (:func:`_by_accept`) from hashing every format at every request.
+    """
 
     name: str
     formats: tuple[Format, ...]
@@ -179,20 +183,25 @@ def _score(ranges: Sequence[MediaRange], fmt: Format) -> tuple[float, int, int]:
     return best
 
 
-@functools.lru_cache(maxsize=256)
 def by_accept(kind: Kind, accept: str | None) -> Format:
-    """The format of ``kind`` the ``Accept`` header prefers; raise :class:`NotAcceptable`.
+    """The format of ``kind`` the ``Accept`` header prefers; raise :class:`NotAcceptable`."""
+    best = _by_accept(kind, accept)
+    if best is None:
+        raise NotAcceptable(kind, accept)
+    return best
 
-    Remembered for the 256 latest (kind, header) pairs: clients send the same few headers.
-    """
+
+@functools.lru_cache(maxsize=256)
+def _by_accept(kind: Kind, accept: str | None) -> Format | None:
+    """:func:`by_accept`, ``None`` for not acceptable; remembered for the 256 latest (kind,
+    header) pairs, refusals too: clients send the same few headers, and a query request
+    negotiates both kinds, one of which its header often rules out."""
     ranges = parse_accept(accept)
     if not accept or not accept.strip() or not ranges:
         return kind.default
     scored = [(_score(ranges, f), -i, f) for i, f in enumerate(kind.formats)]
     (quality, _, _), _, best = max(scored, key=lambda s: (s[0], s[1]))
-    if quality <= 0:
-        raise NotAcceptable(kind, accept)
-    return best
+    return best if quality > 0 else None
 
 
 def by_parameter(kind: Kind, values: Iterable[str]) -> Format | None:

@@ -75,6 +75,9 @@ class Scan:
     """The ``SERVICE`` clauses, in order."""
     depth: int = 0
     """How deeply brackets (``{``, ``(``, ``[``) nest, at most."""
+    lookup: str | None = None
+    """The IRI when the query is ``DESCRIBE <iri>`` and nothing more (after its prologue): no
+    ``WHERE``, no dataset, one resource. Its work is bounded by the rows it returns."""
 
     @property
     def is_update(self) -> bool:
@@ -166,6 +169,7 @@ def scan(text: str, prefixes: Mapping[str, str] | None = None, base_iri: str | N
     services: list[Service] = []
     items = list(tokens(text))
     depth = deepest = 0
+    lookup = None
     for i, token in enumerate(items):
         if token.kind == "other" and token.text in "{([":
             depth += 1
@@ -182,6 +186,8 @@ def scan(text: str, prefixes: Mapping[str, str] | None = None, base_iri: str | N
             and token.text.upper() in QUERY_FORMS | UPDATE_FORMS
         ):
             form = token.text.upper()
+            if form == "DESCRIBE" and len(items) == i + 2:
+                lookup = _expand(items[i + 1], declared, base)
         elif token.is_keyword("FROM"):
             has_dataset = True
         elif token.is_keyword("SERVICE"):
@@ -191,7 +197,7 @@ def scan(text: str, prefixes: Mapping[str, str] | None = None, base_iri: str | N
                 continue
             endpoint = None if target.kind == "var" else _expand(target, declared, base)
             services.append(Service(endpoint, target.text, silent))
-    return Scan(form, has_dataset, tuple(services), deepest)
+    return Scan(form, has_dataset, tuple(services), deepest, lookup)
 
 
 class UpdateScopeError(ValueError):

@@ -25,6 +25,7 @@ handing the request on would run it twice.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import logging
@@ -50,6 +51,31 @@ CORS_HEADERS = {
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict, Callable], Iterable[bytes]]
+#: The parts of a WSGI environ a request's URL is made of (PEP 3333, "URL Reconstruction").
+URL_KEYS = ("wsgi.url_scheme", "HTTP_HOST", "SERVER_NAME", "SERVER_PORT", "SCRIPT_NAME")
+#: Longest form body whose decoding is remembered (:func:`pairs`).
+PAIRS_MEMO_BYTES = 16_384
+
+
+@functools.lru_cache(maxsize=64)
+def base_url(parts: tuple[str | None, ...], path: str) -> str:
+    """The URL of a request without its query string (Flask's ``request.base_url``), from its
+    :data:`URL_KEYS` and path: remembered, as clients ask the same host and path again."""
+    environ = {key: value for key, value in zip(URL_KEYS, parts, strict=True) if value is not None}
+    return get_current_url({**environ, "PATH_INFO": path}, strip_querystring=True)
+
+
+def pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
+    """:func:`wopgraph.web.http.parse_pairs`, remembered for the latest short bodies: a public
+    endpoint gets the same queries again and again."""
+    if len(raw) > PAIRS_MEMO_BYTES:
+        return tuple(http.parse_pairs(raw))
+    return _pairs(raw)
+
+
+@functools.lru_cache(maxsize=256)
+def _pairs(raw: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple(http.parse_pairs(raw))
 
 
 def answer_headers(prepared: Prepared, outcome: Outcome) -> dict[str, str]:
@@ -85,7 +111,7 @@ class QueryAnswers:
             protocol = None
         if protocol is None or not protocol.queries:
             return self.app(environ, start_response)
-        base = get_current_url(environ, strip_querystring=True)
+        base = base_url(tuple(environ.get(key) for key in URL_KEYS), environ["PATH_INFO"])
         try:
             prepared = self.backend.prepare(protocol, environ.get("HTTP_ACCEPT"), base)
         except EndpointError as exc:
@@ -111,7 +137,7 @@ class QueryAnswers:
         """The protocol parameters, or ``None`` for a request this layer leaves to Flask."""
         raw_query = environ.get("QUERY_STRING", "").encode("latin-1")
         try:
-            url_pairs = http.parse_pairs(raw_query)
+            url_pairs = pairs(raw_query)
         except UnicodeDecodeError:
             return None
         if any(name == "lang" for name, _ in url_pairs):
@@ -134,7 +160,7 @@ class QueryAnswers:
         environ["CONTENT_LENGTH"] = str(len(body))
         try:
             if mimetype == FORM:
-                return ProtocolRequest.from_pairs(url_pairs + http.parse_pairs(body))
+                return ProtocolRequest.from_pairs(url_pairs + pairs(body))
             return ProtocolRequest.from_pairs(url_pairs, body.decode("utf-8"))
         except UnicodeDecodeError:
             return None
