@@ -175,3 +175,32 @@ def test_a_lookup_with_more_rows_than_allowed_here_is_found_whole_by_the_child()
 def test_prepare_marks_lookups_but_not_those_over_a_chosen_dataset(request_, lookup):
     backend = Backend(config.load({}, environ={}), Summary((), 0), None)
     assert backend.prepare(request_, None).job.lookup is lookup
+
+
+def test_a_lookup_stops_after_its_rows_not_after_the_whole_resource():
+    """What makes a lookup safe outside the query process: Oxigraph finds a DESCRIBE's rows
+    one by one, so a capped lookup of a huge resource costs its cap, not the resource (and a
+    triple repeated in many graphs is a row each time, not work without rows)."""
+    big = OxigraphStore()
+    subject, p = ox.NamedNode("http://example.org/big"), ox.NamedNode("http://example.org/p")
+    big.add(
+        ox.Quad(subject, p, ox.Literal(str(i)), ox.NamedNode(f"http://example.org/g{i % 1000}"))
+        for i in range(200_000)
+    )
+    big.add(
+        ox.Quad(subject, p, ox.Literal("same"), ox.NamedNode(f"http://example.org/h{i}"))
+        for i in range(50_000)
+    )
+    job = Job("DESCRIBE <http://example.org/big>", "json", "ntriples", lookup=True)
+
+    def median_seconds(max_rows: int) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            outcome = run_job(big, job, max_rows)
+            times.append(time.perf_counter() - started)
+        assert outcome.count == min(max_rows, 250_000)
+        return statistics.median(times)
+
+    capped, whole = median_seconds(100), median_seconds(10**9)
+    assert capped * 20 < whole, (capped, whole)

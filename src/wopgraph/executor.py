@@ -125,8 +125,9 @@ class ExecutorError(Exception):
 def run_job(store: Store, job: Job, max_rows: int | None = None) -> Outcome:
     """Evaluate ``job`` on ``store`` and write its answer (this is what the child does), at
     most ``max_rows`` rows when given (else the job's own cap)."""
-    try:
-        result = store.query(
+
+    def evaluate():
+        return store.query(
             job.query,
             default_graphs=job.default_graphs,
             named_graphs=job.named_graphs,
@@ -134,9 +135,12 @@ def run_job(store: Store, job: Job, max_rows: int | None = None) -> Outcome:
             base_iri=job.base_iri,
             use_default_prefixes=job.use_default_prefixes,
         )
+
+    try:
+        result = evaluate()
         kind = type(result).__name__.removeprefix("Query").lower()
         cap = job.max_rows if max_rows is None else max_rows
-        written = write_result(result, job.results_format, job.graph_format, cap)
+        written = write_result(result, job.results_format, job.graph_format, cap, evaluate)
     except SyntaxError as exc:
         return Outcome("syntax", message=str(exc))
     except Exception as exc:  # any failure is reported to the client
