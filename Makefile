@@ -58,6 +58,9 @@ check: lint test ## lint, then test
 
 bench: $(VENV)/.installed ## benchmark serve vs bare pyoxigraph, rdflib, Virtuoso (~21 min; bench/README.md)
 	@command -v virtuoso-t >/dev/null || echo "no Virtuoso (apt-get install virtuoso-opensource): its column will say not run"
+	@command -v wrk >/dev/null 2>&1 || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; } || \
+	  echo "no wrk: the workers comparison will use the Python clients"
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 bench-pages: $(VENV)/.installed ## time entity, hub, partnership and search pages at 1M triples

@@ -152,6 +152,8 @@ class Cell:
     first: float | None = None
     #: CPU seconds the server's processes spent per request of the loop (None: not measured).
     cpu: float | None = None
+    #: Requests a second measured by another tool (``wrk``), which keeps no latencies.
+    throughput: float | None = None
 
     @property
     def n(self) -> int:
@@ -170,6 +172,8 @@ class Cell:
 
     @property
     def rps(self) -> float | None:
+        if self.throughput is not None:
+            return self.throughput
         if not self.latencies or self.wall <= 0:
             return None
         return len(self.latencies) / self.wall
@@ -332,3 +336,25 @@ def wait_until_answering(endpoint: Endpoint, limit: float, proc=None) -> float |
             c.close()
         time.sleep(0.05)
     return None
+
+
+def merge(cells: list[Cell]) -> Cell:
+    """One cell from the rounds of the same query on the same system: their requests pooled
+    (latencies, wall time, errors), the CPU per request averaged over all requests, the
+    first request and the answer's size from the first round. Rounds that failed outright
+    count only when all did: the first such round is the answer then."""
+    measured = [c for c in cells if c.latencies]
+    if not measured:
+        return cells[0]
+    pooled = Cell(timeout=measured[0].timeout)
+    pooled.status = "timeout" if any(c.status == "timeout" for c in cells) else "ok"
+    pooled.latencies = [x for c in measured for x in c.latencies]
+    pooled.wall = sum(c.wall for c in measured)
+    pooled.rows, pooled.bytes, pooled.first = measured[0].rows, measured[0].bytes, cells[0].first
+    pooled.errors = sum(c.errors for c in cells)
+    pooled.single = all(c.single for c in measured)
+    pooled.note = "; ".join(dict.fromkeys(c.note for c in cells if c.note))
+    with_cpu = [c for c in measured if c.cpu is not None]
+    if with_cpu:
+        pooled.cpu = sum(c.cpu * c.n for c in with_cpu) / sum(c.n for c in with_cpu)
+    return pooled
