@@ -2,8 +2,9 @@
 
 Everything is written by Oxigraph, in Rust: no result term becomes a Python object, except
 the triples of graph answers on their way to a format other than N-Triples. Oxigraph writes a
-whole ``QuerySolutions`` or ``QueryTriples`` and has no row limit, so the cap is applied to a
-format with one row per line, which Oxigraph writes into a :class:`LineCap`:
+whole ``QuerySolutions`` or ``QueryTriples`` and has no row limit, so the cap is applied while
+it writes: to a format with one row per line, written into a :class:`LineCap`, or by rows
+counted on the bytes (:class:`RowCount`):
 
 * SELECT: SPARQL TSV (values escape tabs and line breaks: one solution per line after the
   header line). The cap keeps the header and ``max_rows`` lines and stops the writer, and so
