@@ -13,8 +13,9 @@ counted on the bytes (:class:`RowCount`):
   JSON, XML or CSV writer.
 * SELECT in JSON or XML, when the query can be run again (``again``): written directly, its
   rows counted as they come (:class:`RowCount`), since reading TSV back costs up to 40% of a
-  big answer's evaluation. An answer with more than ``max_rows`` rows, or one whose rows
-  cannot be counted for sure, is stopped and written again the TSV way, cut.
+  big answer's evaluation. At the first row past ``max_rows`` the writer is stopped and the
+  answer ends before that row. One whose rows cannot be counted for sure (JSON that may hold
+  an empty row) is stopped and written again the TSV way.
 * CONSTRUCT / DESCRIBE: N-Triples (one triple per line), cut the same way, sent as it is or
   read back and written by Oxigraph in the format asked for, with the wopgraph prefixes that
   the triples use.
@@ -95,7 +96,23 @@ class _Full(Exception):
     """Raised into Oxigraph's writer to stop it: the cap has all the lines it keeps."""
 
 
-class LineCap:
+class _Kept:
+    """A binary file for Oxigraph's writers that keeps what it is given, in memory."""
+
+    def __init__(self) -> None:
+        """Nothing kept yet."""
+        self.parts: list[bytes] = []
+
+    def flush(self) -> None:
+        """Nothing to flush: what is written is kept in memory."""
+
+    @property
+    def body(self) -> bytes:
+        """What was kept."""
+        return b"".join(self.parts)
+
+
+class LineCap(_Kept):
     """A binary file for Oxigraph's writers that keeps the first ``lines`` lines.
 
     Any byte after them means at least one line more (every line ends with a newline): the
@@ -106,7 +123,7 @@ class LineCap:
 
     def __init__(self, lines: int):
         """Keep at most ``lines`` lines."""
-        self.parts: list[bytes] = []
+        super().__init__()
         self.left = lines
         self.truncated = False
 
@@ -127,14 +144,6 @@ class LineCap:
             self.truncated = True
             raise _Full
         return size  # all taken: writing zero bytes would be an error for Oxigraph
-
-    def flush(self) -> None:
-        """Nothing to flush: the lines are kept in memory."""
-
-    @property
-    def body(self) -> bytes:
-        """The lines kept."""
-        return b"".join(self.parts)
 
 
 def capped(write: Callable[[LineCap], object], lines: int) -> tuple[bytes, bool]:
@@ -158,68 +167,96 @@ def with_note(body: bytes, max_rows: int) -> bytes:
 
 
 class _Uncertain(Exception):
-    """Raised into Oxigraph's writer: the rows cannot be counted for sure, or are too many."""
+    """Raised into Oxigraph's writer: the rows cannot be counted for sure."""
 
 
 #: In Oxigraph's JSON results, what follows a row's ``}``: ``,{"`` and a variable's name
 #: (the next row), or ``,{}`` (an empty row). A value cannot forge the first: it escapes
 #: ``"``, so ``},{"`` ends a value only, followed by ``}`` or ``,``, never by a name.
 _JSON_NEXT_ROW = re.compile(rb'\},\{("[^},]|\})')
+_JSON_FIRST_ROW = b'"bindings":[{"'
+_XML_ROW = re.compile(rb"<result>")
+#: What ends each format's results, after the last row kept (as Oxigraph writes it).
+_ENDS = {"json": b"]}}", "xml": b"</results></sparql>"}
 
 
-class RowCount:
+class RowCount(_Kept):
     """A binary file for Oxigraph's JSON or XML results writer that counts the rows it is
-    given, and stops the writer past ``max_rows`` (:class:`_Uncertain`).
+    given and, at the first byte of the row past ``max_rows``, notes where the answer is to
+    be cut and stops the writer (:class:`_Full`).
 
     The rows are counted on the bytes, by marks that a value cannot forge: in XML, where a
     value escapes ``<``, ``<result>``; in JSON, the start of each row after the first
-    (:data:`_JSON_NEXT_ROW`) and ``"bindings":[{`` for the first. An empty JSON row (``{}``)
-    can be forged by a value: if one may be there, the count is uncertain. One pass of a
-    search over each write; a mark split between two writes is found in the tail kept from
-    the previous one.
+    (:data:`_JSON_NEXT_ROW`) and ``"bindings":[{"`` for the first. An empty JSON row (``{}``)
+    can be forged by a value: if one may be there, the count is uncertain
+    (:class:`_Uncertain`). One search over each write; a mark split between two writes is
+    found in the tail kept from the previous one, which is one byte shorter than the mark, so
+    a mark found there ends in this write and was not counted before.
     """
 
     def __init__(self, fmt: str, max_rows: int):
         """Count the rows of results in ``fmt`` (``json`` or ``xml``)."""
+        super().__init__()
         self.fmt = fmt
         self.max_rows = max_rows
-        self.parts: list[bytes] = []
         self.rows = 0
+        self.size = 0
+        self.cut: int | None = None
+        """Where the answer ends when it has more rows than ``max_rows``: the offset just
+        after the last row kept (before the ``,`` or ``<result>`` of the next)."""
         self._tail = b""
         self._started = False
+        self._stop: type[Exception] | None = None
 
     def write(self, chunk: bytes) -> int:
-        """Keep ``chunk``, count its rows; raise :class:`_Uncertain` past the cap."""
-        chunk = bytes(chunk)
+        """Keep ``chunk`` and count its rows; past the cap, note the cut and stop."""
+        if self._stop is not None:
+            raise self._stop  # stopped already: Oxigraph may write once more on its way out
+        try:
+            return self._take(bytes(chunk))
+        except (_Full, _Uncertain) as stop:
+            self._stop = type(stop)
+            raise
+
+    def _take(self, chunk: bytes) -> int:
+        """:meth:`write`, until the first stop."""
+        at = self.size  # where this chunk starts in the answer
         self.parts.append(chunk)
-        # The tail is one byte shorter than the mark: a mark found here ends in this chunk,
-        # so it was not counted before.
-        if self.fmt == "xml":
-            self.rows += (self._tail[-7:] + chunk).count(b"<result>")
-        else:
+        self.size += len(chunk)
+        if self.fmt == "json":
             if not self._started:
                 head = self._tail + chunk
                 if b'"bindings":[{}' in head:
                     raise _Uncertain
-                if b'"bindings":[{"' in head:
+                first = head.find(_JSON_FIRST_ROW)
+                if first >= 0:
                     self._started = True  # the first row has no mark before it
-                    self.rows += 1
-            found = _JSON_NEXT_ROW.findall(self._tail[-4:] + chunk)
+                    self._count(1, at - len(self._tail) + first + len(_JSON_FIRST_ROW) - 2)
+            prefix = self._tail[-4:]
+            found = _JSON_NEXT_ROW.findall(prefix + chunk)
             if b"}" in found:
                 raise _Uncertain
-            self.rows += len(found)
+            mark, skip = _JSON_NEXT_ROW, 1  # the answer ends after the mark's "}"
+        else:
+            prefix = self._tail[-7:]
+            found = _XML_ROW.findall(prefix + chunk)
+            mark, skip = _XML_ROW, 0
+        if self.rows + len(found) > self.max_rows:
+            # Rare (once an answer): find the first row past the cap, where the answer ends.
+            past = self.max_rows - self.rows
+            match = list(mark.finditer(prefix + chunk))[past]
+            self._count(past + 1, at - len(prefix) + match.start() + skip)
+        self.rows += len(found)
         self._tail = (self._tail + chunk[-16:])[-16:]
-        if self.rows > self.max_rows:
-            raise _Uncertain
         return len(chunk)
 
-    def flush(self) -> None:
-        """Nothing to flush: the answer is kept in memory."""
-
-    @property
-    def body(self) -> bytes:
-        """The answer written."""
-        return b"".join(self.parts)
+    def _count(self, rows: int, start: int) -> None:
+        """Count ``rows`` more rows, the last of them marked at offset ``start``; past the cap,
+        keep ``start`` as where the answer ends and stop the writer (:class:`_Full`)."""
+        if self.rows + rows > self.max_rows:
+            self.cut = start
+            raise _Full
+        self.rows += rows
 
 
 #: Results formats written directly when the query can be run again (:func:`write_solutions`).
@@ -228,13 +265,18 @@ DIRECT = frozenset({"json", "xml"})
 
 def write_directly(solutions: ox.QuerySolutions, fmt: str, max_rows: int) -> Written | None:
     """Write ``solutions`` in ``fmt`` (``json`` or ``xml``) as Oxigraph does, counting the
-    rows (:class:`RowCount`); ``None`` when they are more than ``max_rows`` or cannot be
-    counted for sure (the writer was stopped: run the query again, the TSV way)."""
+    rows (:class:`RowCount`) and cut after ``max_rows`` of them; ``None`` when the rows
+    cannot be counted for sure (the writer was stopped: run the query again, the TSV way)."""
     out = RowCount(fmt, max_rows)
     try:
         solutions.serialize(out, format=RESULTS_FORMATS[fmt])
     except _Uncertain:
         return None
+    except _Full:  # more rows than the cap: end the answer before the first one past it
+        body = out.body[: out.cut] + _ENDS[fmt]
+        if fmt == "json":
+            body = with_note(body, max_rows)
+        return Written(body, max_rows, True)
     return Written(out.body, out.rows, False)
 
 
@@ -246,8 +288,9 @@ def write_solutions(
 ) -> Written:
     """Write SELECT results in results format ``fmt``, at most ``max_rows`` rows.
 
-    ``again`` runs the query again: given it, JSON and XML are written directly, and the
-    query runs a second time only when the answer must be cut (or its rows are uncertain).
+    ``again`` runs the query again: given it, JSON and XML are written directly, cut if need
+    be, and the query runs a second time only when their rows cannot be counted for sure (a
+    JSON answer that may hold an empty row).
     """
     if again is not None and fmt in DIRECT:
         written = write_directly(solutions, fmt, max_rows)
