@@ -260,7 +260,7 @@ class RowCount(_Kept):
 
 
 #: Results formats written directly when the query can be run again (:func:`write_solutions`).
-DIRECT = frozenset({"json", "xml"})
+WRITTEN_DIRECTLY = frozenset({"json", "xml"})
 
 
 def write_directly(solutions: ox.QuerySolutions, fmt: str, max_rows: int) -> Written | None:
@@ -292,7 +292,7 @@ def write_solutions(
     be, and the query runs a second time only when their rows cannot be counted for sure (a
     JSON answer that may hold an empty row).
     """
-    if again is not None and fmt in DIRECT:
+    if again is not None and fmt in WRITTEN_DIRECTLY:
         written = write_directly(solutions, fmt, max_rows)
         if written is not None:
             return written
