@@ -13,7 +13,17 @@ import pytest
 
 from wopgraph import config
 from wopgraph.endpoint import Backend, ProtocolRequest, Summary
-from wopgraph.executor import LOOKUP_ROWS, Executor, Job, QueryTimeout, run_job
+from wopgraph.executor import (
+    LOOKUP_ROWS,
+    PATTERN_QUADS,
+    Executor,
+    Job,
+    QueryTimeout,
+    matches_at_most,
+    run_job,
+)
+from wopgraph.namespaces import PREFIXES
+from wopgraph.sparql_scan import scan
 from wopgraph.store import OxigraphStore
 from wopgraph.writers import write_result
 
@@ -204,3 +214,100 @@ def test_a_lookup_stops_after_its_rows_not_after_the_whole_resource():
 
     capped, whole = median_seconds(100), median_seconds(10**9)
     assert capped * 20 < whole, (capped, whole)
+
+
+def page_job(iri: str, graph_format: str = "turtle", **kwargs) -> Job:
+    """The entity page's CONSTRUCT of ``iri`` as the endpoint prepares it."""
+    query = (
+        f"CONSTRUCT {{ <{iri}> ?p ?o . ?s ?q <{iri}> }}\n"
+        f"WHERE {{ {{ <{iri}> ?p ?o }} UNION {{ ?s ?q <{iri}> }} }}"
+    )
+    return Job(query, graph_format=graph_format, patterns=scan(query, PREFIXES).patterns, **kwargs)
+
+
+@pytest.mark.parametrize("graph_format", ["turtle", "ntriples", "jsonld", "rdfxml"])
+def test_a_small_pattern_lookup_is_answered_in_process_as_the_child_would(store, graph_format):
+    local = Executor(lambda: store, timeout=1.0, local=store)
+    remote = Executor(lambda: store, timeout=1.0)
+    job = page_job("https://w3id.org/wop/id/operator/onee", graph_format)
+    try:
+        here = local.run(job)
+        assert not local.running, "a small pattern lookup must not start the query process"
+        assert here == remote.run(job)
+        assert here.status == "ok" and here.kind == "triples" and here.count > 5
+    finally:
+        local.stop()
+        remote.stop()
+
+
+def test_a_pattern_lookup_matching_more_quads_goes_to_the_child():
+    big = OxigraphStore()
+    e, p = ox.NamedNode("http://example.org/e"), ox.NamedNode("http://example.org/p")
+    # Each triple in two graphs: two quads a row, PATTERN_QUADS - 2 in all.
+    graphs = [ox.NamedNode("http://example.org/g1"), ox.NamedNode("http://example.org/g2")]
+    half = PATTERN_QUADS // 2 - 1
+    big.add(ox.Quad(e, p, ox.Literal(str(i)), g) for i in range(half) for g in graphs)
+    ex = Executor(lambda: big, timeout=10.0, local=big)
+    try:
+        for extra, here in [(1, True), (2, True), (3, False)]:  # quads: 255, 256, 257
+            subject = ox.NamedNode(f"http://example.org/s{extra}")
+            big.add([ox.Quad(subject, p, e, graphs[0])])
+            outcome = ex.run(page_job("http://example.org/e", "ntriples"))
+            assert (outcome.count, outcome.truncated) == (half + extra, False)
+            assert ex.running is not here, (extra, "quads, not rows, are counted")
+    finally:
+        ex.stop()
+
+
+def test_counting_a_pattern_lookups_quads_stops_one_past_the_bound():
+    """What makes a pattern lookup safe outside the query process: whatever the data, the
+    count costs the bound, not the matches (here 200,000 copies of one triple, one row)."""
+    big = OxigraphStore()
+    e, p = ox.NamedNode("http://example.org/e"), ox.NamedNode("http://example.org/p")
+    big.add(
+        ox.Quad(e, p, ox.Literal("same"), ox.NamedNode(f"http://example.org/g{i}"))
+        for i in range(200_000)
+    )
+    patterns = page_job("http://example.org/e").patterns
+    assert run_job(big, page_job("http://example.org/e")).count == 1
+
+    def median_seconds(quads: int) -> float:
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            assert matches_at_most(big, patterns, quads) is (quads >= 200_000)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    bounded, whole = median_seconds(PATTERN_QUADS), median_seconds(10**9)
+    assert bounded * 50 < whole, (bounded, whole)
+
+
+@pytest.mark.parametrize(
+    ("timeout", "follower", "quads"),
+    [
+        (10.0, None, PATTERN_QUADS),
+        (0.001, None, 25),  # a quarter of the limit at the worst cost a quad
+        (0.00001, None, 0),
+        (10.0, "journal", 0),  # writes on: the child's store is the newer one
+    ],
+)
+def test_pattern_quads_keep_the_worst_case_well_inside_the_limit(store, timeout, follower, quads):
+    ex = Executor(lambda: store, timeout=timeout, follower=follower, local=store)
+    job = page_job("https://w3id.org/wop/id/operator/onee")
+    assert ex.pattern_quads(job) == quads
+    assert ex.pattern_quads(replace(job, patterns=None)) == 0
+    assert Executor(lambda: store, timeout=timeout).pattern_quads(job) == 0
+
+
+@pytest.mark.parametrize(
+    ("request_", "patterns"),
+    [
+        (ProtocolRequest(queries=["CONSTRUCT WHERE { wop:x ?p ?o }"]), True),
+        (ProtocolRequest(queries=["CONSTRUCT WHERE { wop:x ?p ?o }"], named_graphs=["x:g"]), False),
+        (ProtocolRequest(queries=["CONSTRUCT WHERE { wop:x ?p ?o . ?o ?q ?r }"]), False),
+    ],
+)
+def test_prepare_marks_pattern_lookups_but_not_those_over_a_chosen_dataset(request_, patterns):
+    backend = Backend(config.load({}, environ={}), Summary((), 0), None)
+    assert (backend.prepare(request_, None).job.patterns is not None) is patterns

@@ -126,6 +126,21 @@ def test_row_cap_applies_to_a_lookup_answered_in_the_worker(server):
     assert all(line.startswith("<https://w3id.org/wop/id/operator/onee> ") for line in lines)
 
 
+def test_row_cap_applies_to_a_pattern_lookup_answered_in_the_worker(server):
+    """An entity page's CONSTRUCT is answered without the query process: the cap holds."""
+    onee = "https://w3id.org/wop/id/operator/onee"
+    lookup = (
+        f"CONSTRUCT {{ <{onee}> ?p ?o . ?s ?q <{onee}> }} "
+        f"WHERE {{ {{ <{onee}> ?p ?o }} UNION {{ ?s ?q <{onee}> }} }}"
+    )
+    status, headers, body = fetch(server.endpoint, lookup, "application/n-triples")
+    assert status == 200
+    assert headers["X-WOPgraph-Truncated"] == "true"
+    lines = body.decode().splitlines()
+    assert len(lines) == 5
+    assert all(onee in line for line in lines)
+
+
 def test_small_answers_are_not_marked(server):
     _, headers, _ = fetch(server.endpoint, "SELECT * WHERE { ?s ?p ?o } LIMIT 2")
     assert headers["X-WOPgraph-Truncated"] is None

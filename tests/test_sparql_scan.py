@@ -1,7 +1,9 @@
-"""The query scanner: form, FROM clauses and SERVICE endpoints, checked against rdflib's parser."""
+"""The query scanner: form, FROM clauses, SERVICE endpoints and lookups, checked against
+rdflib's parser and Oxigraph's answers."""
 
 from __future__ import annotations
 
+import pyoxigraph as ox
 import pytest
 from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
@@ -9,6 +11,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from wopgraph.namespaces import PREFIXES
 from wopgraph.sparql_scan import scan, tokens
+from wopgraph.store import OxigraphStore, Store
 
 DECLS = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
 
@@ -141,3 +144,107 @@ def test_tokens_keep_strings_iris_and_prefixed_names_whole():
 )
 def test_lookup_is_one_describe_of_one_resource_and_nothing_more(query, lookup):
     assert scan(query).lookup == lookup
+
+
+E = "http://x/e"
+ENTITY_PAGE = (
+    f"CONSTRUCT {{ <{E}> ?p ?o . ?s ?q <{E}> }}\n"
+    f"WHERE {{ {{ <{E}> ?p ?o }} UNION {{ ?s ?q <{E}> }} }}"
+)
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+WOP = PREFIXES["wop"]
+
+
+@pytest.mark.parametrize(
+    ("query", "patterns"),
+    [
+        (ENTITY_PAGE, ((E, None, None), (None, None, E))),
+        # Template in another order, trailing dots, $ variables, the keyword WHERE left out.
+        (
+            f"CONSTRUCT {{ ?s ?q <{E}> . <{E}> $p $o . }}"
+            f"{{ {{ <{E}> $p $o . }} UNION {{ ?s ?q <{E}> }} }}",
+            ((E, None, None), (None, None, E)),
+        ),
+        (f"construct where {{ <{E}> ?p ?o }}", ((E, None, None),)),
+        (
+            "CONSTRUCT { ?s a wop:Operator } WHERE { ?s a wop:Operator. }",
+            ((None, RDF_TYPE, WOP + "Operator"),),
+        ),
+        (
+            "PREFIX w: <https://w3id.org/wop/ontology#>\n"
+            "CONSTRUCT { ?s a w:Operator } WHERE { ?s a w:Operator.}",
+            ((None, RDF_TYPE, WOP + "Operator"),),
+        ),
+        ("CONSTRUCT WHERE { ?s wop:mentor wop:x }", ((None, WOP + "mentor", WOP + "x"),)),
+        (
+            f"CONSTRUCT {{ <{E}> ?a ?b . ?c ?d <{E}> . ?f <{E}> ?g }}\n"
+            f"WHERE {{ {{ <{E}> ?a ?b }} UNION {{ ?c ?d <{E}> }} UNION {{ ?f <{E}> ?g }} }}",
+            ((E, None, None), (None, None, E), (None, E, None)),
+        ),
+        # Refused: anything whose answer is not exactly the triples matching the patterns.
+        (
+            f"CONSTRUCT {{ <{E}> ?p ?o . ?o ?p <{E}> }}"  # a shared variable
+            f"WHERE {{ {{ <{E}> ?p ?o }} UNION {{ ?o ?p <{E}> }} }}",
+            None,
+        ),
+        (
+            f"CONSTRUCT {{ <{E}> ?p ?o . <{E}> <http://x/p> <http://x/o> }}"  # no variable
+            f"WHERE {{ {{ <{E}> ?p ?o }} UNION {{ <{E}> <http://x/p> <http://x/o> }} }}",
+            None,
+        ),
+        (
+            f"CONSTRUCT {{ <{E}> ?p ?o }} WHERE {{ {{ <{E}> ?p ?o }} UNION {{ ?s ?q <{E}> }} }}",
+            None,
+        ),  # template and WHERE differ
+        (f"CONSTRUCT {{ <{E}> ?p ?p }} WHERE {{ <{E}> ?p ?p }}", None),  # a repeated variable
+        ("CONSTRUCT WHERE { ?s ?p ?o }", None),  # no IRI: a scan of everything
+        (f"CONSTRUCT WHERE {{ <{E}> ?p ?o . ?o ?q ?r }}", None),  # a join
+        (f"CONSTRUCT WHERE {{ <{E}> ?p ?o }} LIMIT 5", None),
+        (f"CONSTRUCT WHERE {{ <{E}> ?p ?o }} ORDER BY ?o", None),
+        (f"CONSTRUCT FROM <http://g/> WHERE {{ <{E}> ?p ?o }}", None),
+        (f"CONSTRUCT {{ <{E}> ?p ?o }} FROM <http://g/> WHERE {{ <{E}> ?p ?o }}", None),
+        (f"CONSTRUCT WHERE {{ <{E}> ?p 'v' }}", None),  # a literal
+        (f"CONSTRUCT WHERE {{ <{E}> ?p _:b }}", None),  # a blank node
+        (f"CONSTRUCT WHERE {{ <{E}> <http://x/p>/<http://x/q> ?o }}", None),  # a path
+        (f"CONSTRUCT WHERE {{ <{E}> ?p ?o FILTER (?o) }}", None),
+        (f"CONSTRUCT WHERE {{ GRAPH ?g {{ <{E}> ?p ?o }} }}", None),
+        (f"CONSTRUCT {{ <{E}> ?p ?o }} WHERE {{ {{ <{E}> ?p ?o }} }}", None),
+        (f"CONSTRUCT WHERE {{ <{E}> ?p ?o . <{E}> ?p ?o }}", None),
+        ("BASE <http://x/> CONSTRUCT WHERE { <e> ?p ?o }", None),  # relative: the store's
+        ("CONSTRUCT WHERE { undeclared:e ?p ?o }", None),
+        (f"CONSTRUCT {{ <{E}> ?p ?o }} WHERE {{ <{E}> ?p ?o }} VALUES ?p {{ <x:p> }}", None),
+        (f"DESCRIBE <{E}>", None),
+        (f"SELECT * WHERE {{ <{E}> ?p ?o }}", None),
+    ],
+)
+def test_pattern_lookup_is_a_construct_of_the_triples_its_patterns_match(query, patterns):
+    assert scan(query, PREFIXES).patterns == patterns
+
+
+@pytest.mark.parametrize("default_way", [False, True])
+def test_a_pattern_lookups_answer_is_the_set_of_triples_its_patterns_match(default_way):
+    """The claim the worker relies on, checked against Oxigraph's own CONSTRUCT: a triple
+    held in several graphs (or the default graph), matching two patterns, or with blank
+    nodes, comes once; nothing else comes."""
+    store = OxigraphStore()
+    e, p, q = (ox.NamedNode(f"http://x/{n}") for n in ("e", "p", "q"))
+    b = ox.BlankNode()
+    graphs = [ox.NamedNode(f"http://g/{i}") for i in range(3)] + [ox.DefaultGraph()]
+    store.add(ox.Quad(e, p, ox.Literal("v"), g) for g in graphs)
+    store.add([ox.Quad(e, p, e, graphs[0]), ox.Quad(b, q, e, graphs[1]), ox.Quad(e, q, b)])
+    store.add([ox.Quad(p, p, p, graphs[2]), ox.Quad(ox.NamedNode("http://x/o"), q, p)])
+    queries = [
+        ENTITY_PAGE,
+        f"CONSTRUCT WHERE {{ <{E}> ?p ?o }}",
+        "CONSTRUCT WHERE { ?s <http://x/q> ?o }",
+        f"CONSTRUCT {{ <{E}> ?a ?b . ?c ?d <{E}> . ?f <{E}> ?g }}\n"
+        f"WHERE {{ {{ <{E}> ?a ?b }} UNION {{ ?c ?d <{E}> }} UNION {{ ?f <{E}> ?g }} }}",
+    ]
+    matching = (lambda *p: Store.matching(store, *p)) if default_way else store.matching
+    for query in queries:
+        patterns = scan(query, PREFIXES).patterns
+        assert patterns is not None, query
+        expected = set(store.query(query, union_default_graph=True))
+        found = {quad.triple for p in patterns for quad in matching(*p)}
+        assert found == expected, query
+        assert expected, query

@@ -70,6 +70,20 @@ class Store(abc.ABC):
     def graphs(self) -> list[str]:
         """The IRIs of the named graphs, sorted."""
 
+    def matching(
+        self, subject: str | None, predicate: str | None, object: str | None
+    ) -> Iterator[ox.Quad]:
+        """The quads of every graph, default and named, with these IRIs where given
+        (``None``: any term): what a triple pattern matches in the union default graph.
+
+        This default asks :meth:`query` (and so gives each triple once, in the default
+        graph); a store with its own index reads the quads one by one.
+        """
+        given = {"s": subject, "p": predicate, "o": object}
+        terms = " ".join(f"<{iri}>" if iri else f"?{name}" for name, iri in given.items())
+        for row in self.query(f"SELECT * WHERE {{ {terms} }}", union_default_graph=True):
+            yield ox.Quad(*(ox.NamedNode(iri) if iri else row[name] for name, iri in given.items()))
+
     def __len__(self) -> int:
         return sum(1 for _ in self.quads())
 
@@ -165,6 +179,10 @@ class OxigraphStore(Store):
 
     def graphs(self):
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def matching(self, subject, predicate, object):
+        terms = [ox.NamedNode(iri) if iri else None for iri in (subject, predicate, object)]
+        return self._store.quads_for_pattern(*terms, None)  # lazily, from the index
 
     def __len__(self):
         return len(self._store)
