@@ -139,7 +139,7 @@ def test_a_bounded_lookup_is_answered_in_process_without_the_child(store):
 @pytest.mark.parametrize(
     ("timeout", "max_rows", "follower", "rows"),
     [
-        (10.0, 5, None, 5),
+        (10.0, 5, None, LOOKUP_ROWS),  # rows read, not written: a small cap does not bound them
         (10.0, 100_000_000, None, LOOKUP_ROWS),
         (0.2, 100_000_000, None, 5_000),  # a quarter of the limit at the worst cost a row
         (0.00001, 10_000, None, 0),
@@ -189,8 +189,8 @@ def test_prepare_marks_lookups_but_not_those_over_a_chosen_dataset(request_, loo
 
 def test_a_lookup_stops_after_its_rows_not_after_the_whole_resource():
     """What makes a lookup safe outside the query process: Oxigraph finds a DESCRIBE's rows
-    one by one, so a capped lookup of a huge resource costs its cap, not the resource (and a
-    triple repeated in many graphs is a row each time, not work without rows)."""
+    one by one, so a lookup stopped after ``most`` rows read costs those rows, not the
+    resource; and a triple repeated in many graphs, written once, is read each time."""
     big = OxigraphStore()
     subject, p = ox.NamedNode("http://example.org/big"), ox.NamedNode("http://example.org/p")
     big.add(
@@ -201,19 +201,55 @@ def test_a_lookup_stops_after_its_rows_not_after_the_whole_resource():
         ox.Quad(subject, p, ox.Literal("same"), ox.NamedNode(f"http://example.org/h{i}"))
         for i in range(50_000)
     )
-    job = Job("DESCRIBE <http://example.org/big>", "json", "ntriples", lookup=True)
+    same = ox.NamedNode("http://example.org/same")
+    big.add(
+        ox.Quad(same, p, ox.Literal("same"), ox.NamedNode(f"http://example.org/h{i}"))
+        for i in range(200_000)
+    )
 
-    def median_seconds(max_rows: int) -> float:
+    def median_seconds(job: Job, most: int | None, expected: str) -> float:
         times = []
         for _ in range(5):
             started = time.perf_counter()
-            outcome = run_job(big, job, max_rows)
+            outcome = run_job(big, job, most)
             times.append(time.perf_counter() - started)
-        assert outcome.count == min(max_rows, 250_000)
+            assert outcome.status == expected
         return statistics.median(times)
 
-    capped, whole = median_seconds(100), median_seconds(10**9)
-    assert capped * 20 < whole, (capped, whole)
+    for iri, count in [("big", 200_001), ("same", 1)]:
+        job = Job(f"DESCRIBE <http://example.org/{iri}>", max_rows=10**9, lookup=True)
+        stopped, whole = median_seconds(job, 100, "over"), median_seconds(job, None, "ok")
+        assert stopped * 20 < whole, (iri, stopped, whole)
+        assert run_job(big, job).count == count
+
+
+def test_a_describe_repeated_in_graphs_is_the_same_here_and_in_the_child():
+    store = OxigraphStore()
+    e, p = ox.NamedNode("http://example.org/e"), ox.NamedNode("http://example.org/p")
+    store.add(
+        ox.Quad(e, p, ox.Literal(str(i % 3)), ox.NamedNode(f"http://example.org/g{i}"))
+        for i in range(30)
+    )
+    job = Job("DESCRIBE <http://example.org/e>", "json", "ntriples", lookup=True, describe=True)
+    ex = Executor(lambda: store, timeout=10.0, local=store)
+    child = Executor(lambda: store, timeout=10.0)
+    try:
+        here, there = ex.run(job), child.run(job)
+        assert not ex.running
+        assert here == there
+        assert (here.count, len(set(here.body.splitlines()))) == (3, 3)
+        # More repeats than a lookup may read here: the child reads them, and writes 3 rows.
+        store.add(
+            ox.Quad(e, p, ox.Literal(str(i % 3)), ox.NamedNode(f"http://example.org/h{i}"))
+            for i in range(LOOKUP_ROWS)
+        )
+        again = ex.run(job)
+        assert ex.running, "past the rows it may read, the child answers"
+        assert (again.count, again.truncated) == (3, False)
+        assert sorted(again.body.splitlines()) == sorted(here.body.splitlines())
+    finally:
+        ex.stop()
+        child.stop()
 
 
 def page_job(iri: str, graph_format: str = "turtle", **kwargs) -> Job:
@@ -298,6 +334,20 @@ def test_pattern_quads_keep_the_worst_case_well_inside_the_limit(store, timeout,
     assert ex.pattern_quads(job) == quads
     assert ex.pattern_quads(replace(job, patterns=None)) == 0
     assert Executor(lambda: store, timeout=timeout).pattern_quads(job) == 0
+
+
+@pytest.mark.parametrize(
+    ("query", "describe"),
+    [
+        ("DESCRIBE wop:Partnership", True),
+        ("describe ?s WHERE { ?s a wop:Partnership }", True),
+        ("CONSTRUCT WHERE { ?s a wop:Partnership }", False),
+        ("SELECT * WHERE { ?s ?p ?o }", False),
+    ],
+)
+def test_prepare_marks_describes(query, describe):
+    backend = Backend(config.load({}, environ={}), Summary((), 0), None)
+    assert backend.prepare(ProtocolRequest(queries=[query]), None).job.describe is describe
 
 
 @pytest.mark.parametrize(

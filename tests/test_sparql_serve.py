@@ -1,4 +1,5 @@
-"""``wopgraph serve``: settings (defaults < env < CLI), data files, bad input, on-disk store."""
+"""``wopgraph serve``: settings (defaults < env < CLI), data files, bad input, on-disk store,
+lookups over data that states a triple in several graphs."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import urllib.request
 from dataclasses import fields
 
 import pytest
+from SPARQLWrapper import N3, SPARQLWrapper
 
 from server import ROOT, LiveServer
 from wopgraph import config
@@ -186,3 +188,33 @@ def test_on_disk_store_is_loaded_once_then_served_as_it_is(data_files, tmp_path)
     refused = run_cli("serve", "--store", str(store), "--data", str(data_files / "one.jsonld"))
     assert refused.returncode == 2
     assert "already holds 4 quads" in refused.stderr
+
+
+TRIG_REPEATS = """@prefix ex: <http://example.org/> .
+ex:g1 { ex:op ex:label "Operator" . ex:op ex:mentors ex:other . }
+ex:g2 { ex:op ex:label "Operator" . ex:x ex:links ex:op . }
+ex:g3 { ex:op ex:label "Operator" . ex:x ex:links ex:op . }
+"""
+
+
+def test_lookups_of_a_triple_stated_in_several_graphs_give_it_once(tmp_path):
+    """Served from the worker (DESCRIBE, entity page CONSTRUCT) or not, through SPARQLWrapper:
+    a triple held in three case graphs is one triple of the answer."""
+    data = tmp_path / "repeats.trig"
+    data.write_text(TRIG_REPEATS, encoding="utf-8")
+    op = "http://example.org/op"
+    queries = {
+        f"DESCRIBE <{op}>": 2,
+        "DESCRIBE ?s WHERE { ?s <http://example.org/mentors> ?o }": 2,
+        f"CONSTRUCT {{ <{op}> ?p ?o . ?s ?q <{op}> }} "
+        f"WHERE {{ {{ <{op}> ?p ?o }} UNION {{ ?s ?q <{op}> }} }}": 3,
+    }
+    with LiveServer("--data", str(data), "--cache-mb", "0") as live:
+        for query, triples in queries.items():
+            client = SPARQLWrapper(live.endpoint)
+            client.setQuery(query)
+            client.setReturnFormat(N3)
+            client.addCustomHttpHeader("Accept", "application/n-triples")
+            lines = client.query().response.read().decode().splitlines()
+            assert len(lines) == triples, (query, lines)
+            assert len(set(lines)) == triples, (query, lines)

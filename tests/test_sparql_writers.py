@@ -12,8 +12,10 @@ import pyoxigraph as ox
 import pytest
 import rdflib
 
+from wopgraph.store import OxigraphStore
 from wopgraph.writers import (
     GRAPH_FORMATS,
+    ReadTooMuch,
     RowCount,
     capped,
     write_result,
@@ -369,6 +371,75 @@ def test_line_cap_cuts_at_any_chunk_boundary(size, keep):
     body, truncated = capped(write, keep)
     assert body == b"".join(LINES[:keep])
     assert truncated is (keep < len(LINES))
+
+
+NT = [b"<a> <p> 1 .\n", b"<b> <p> 2 .\n", b"<a> <p> 1 .\n", b"<c> <p> 3 .\n", b"<b> <p> 2 .\n"]
+NT_DISTINCT = [NT[0], NT[1], NT[3]]
+
+
+def chunked(data: bytes, size: int):
+    """A writer that gives ``data`` to a file in pieces of ``size`` bytes."""
+
+    def write(out):
+        for i in range(0, len(data), size):
+            assert out.write(data[i : i + size]) == len(data[i : i + size])
+
+    return write
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 13, 100])
+@pytest.mark.parametrize("keep", range(len(NT_DISTINCT) + 2))
+def test_distinct_lines_keep_each_line_once_at_any_chunk_boundary(size, keep):
+    body, truncated = capped(chunked(b"".join(NT), size), keep, distinct=True)
+    assert body == b"".join(NT_DISTINCT[:keep])
+    assert truncated is (keep < len(NT_DISTINCT))
+
+
+@pytest.mark.parametrize(
+    ("keep", "most", "outcome"),
+    [
+        (10, 5, (3, False)),  # everything read within the bound
+        (10, 4, ReadTooMuch),  # the fifth line read is one too many, repeated or not
+        (10, 2, ReadTooMuch),
+        (1, 1, (1, True)),  # the second line is new and past the cap: a cut, not a stop
+        (2, 2, ReadTooMuch),  # the third is a repeat: no room taken, but read
+        (2, 3, (2, True)),
+    ],
+)
+def test_distinct_lines_bound_the_lines_read(keep, most, outcome):
+    write = chunked(b"".join(NT), 7)
+    if outcome is ReadTooMuch:
+        with pytest.raises(ReadTooMuch):
+            capped(write, keep, distinct=True, most=most)
+        return
+    body, truncated = capped(write, keep, distinct=True, most=most)
+    assert (body.count(b"\n"), truncated) == outcome
+    assert body == b"".join(NT_DISTINCT[: outcome[0]])
+
+
+@pytest.mark.parametrize("name", sorted(GRAPH_FORMATS))
+def test_a_describe_held_in_several_graphs_is_written_with_each_triple_once(name):
+    store = OxigraphStore()
+    e, p, b = ox.NamedNode("http://x/e"), ox.NamedNode("http://x/p"), ox.BlankNode()
+    graphs = [ox.NamedNode(f"http://g/{i}") for i in range(3)] + [ox.DefaultGraph()]
+    store.add(ox.Quad(e, p, ox.Literal("v"), g) for g in graphs)
+    store.add([ox.Quad(e, p, b, graphs[0]), ox.Quad(b, p, ox.Literal("w"), graphs[0])])
+    query = "DESCRIBE <http://x/e>"
+    repeated = list(store.query(query, union_default_graph=True))
+    assert len(repeated) == 6, "Oxigraph gives the triple once per graph (else: drop this)"
+    written = write_result(
+        store.query(query, union_default_graph=True), "json", name, 10, None, distinct=True
+    )
+    assert (written.count, written.truncated) == (3, False)
+    if name in ("nquads", "trig"):
+        parsed = [q.triple for q in ox.parse(written.body, format=GRAPH_FORMATS[name])]
+    else:
+        parsed = list(ox.parse(written.body, format=GRAPH_FORMATS[name]))
+    assert len(parsed) == 3
+    cut = write_result(
+        store.query(query, union_default_graph=True), "json", name, 1, None, distinct=True
+    )
+    assert (cut.count, cut.truncated) == (1, True)
 
 
 #: Values that look like the marks :class:`RowCount` counts rows by, and rows without any.

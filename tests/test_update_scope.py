@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wopgraph.sparql_scan import UpdateScopeError, update_graphs
+from wopgraph.update_scope import UpdateScopeError, update_graphs
 
 A, B = "http://example.org/a", "http://example.org/b"
 QUADS = "{ ?s ?p ?o }"

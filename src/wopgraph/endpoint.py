@@ -243,6 +243,7 @@ class Backend:
             base_iri=base_iri,
             max_rows=self.settings.max_rows,
             lookup=found.lookup is not None and not protocol_dataset,
+            describe=found.form == "DESCRIBE",
             patterns=None if protocol_dataset else found.patterns,
         )
         return Prepared(job, results, graph)

@@ -34,8 +34,9 @@ the child would read (in memory, with writes off, so no journal to replay first)
 :meth:`Executor.run` answers such a job in the worker itself, and saves the round trip, which
 costs about as much CPU as the lookup. It stops after :meth:`Executor.lookup_rows` rows, a
 number whose worst case (:data:`LOOKUP_ROW_SECONDS` a row) stays within a quarter of the time
-limit; a resource with more rows than that (and than the row cap) goes to the child as any
-other query, having cost this bounded try first.
+limit; a resource with more rows than that goes to the child as any other query, having cost
+this bounded try first. (The rows are those read: the answer writes a triple once, where
+Oxigraph gives it once for each graph that holds it.)
 
 Pattern lookups in the worker. A CONSTRUCT that returns the triples matching a few triple
 patterns, as an entity page asks (``CONSTRUCT { <e> ?p ?o . ?s ?q <e> } WHERE { { <e> ?p ?o }
@@ -64,7 +65,7 @@ from multiprocessing.connection import Connection, Pipe
 
 from wopgraph.sparql_scan import Pattern
 from wopgraph.store import Store
-from wopgraph.writers import write_result
+from wopgraph.writers import ReadTooMuch, write_result
 
 #: Signals the child restores to their defaults: gunicorn's handlers must not run in it.
 _RESET_SIGNALS = (
@@ -108,6 +109,9 @@ class Job:
     use_default_prefixes: bool = True
     lookup: bool = False
     """Whether the query is a lookup whose work is bounded by its rows (``DESCRIBE <iri>``)."""
+    describe: bool = False
+    """Whether the query is a DESCRIBE (a lookup is one): its answer is written with each
+    triple once, where Oxigraph gives a triple once for each graph that holds it."""
     patterns: tuple[Pattern, ...] | None = None
     """The triple patterns whose matches are the answer, when the query is a CONSTRUCT of
     nothing else (:func:`~wopgraph.sparql_scan.pattern_lookup`)."""
@@ -118,7 +122,8 @@ class Outcome:
     """What the child answers: ``ok`` with the written bytes, or an error with its message."""
 
     status: str
-    """``ok``, ``syntax`` (the query is not valid SPARQL) or ``error``."""
+    """``ok``, ``syntax`` (the query is not valid SPARQL), ``error``, or ``over`` (more to
+    read than the ``most`` allowed, see :func:`run_job`)."""
     body: bytes = b""
     kind: str = ""
     """``boolean``, ``solutions`` or ``triples`` for ``ok``."""
@@ -140,9 +145,12 @@ class ExecutorError(Exception):
     """The query process died while running a query."""
 
 
-def run_job(store: Store, job: Job, max_rows: int | None = None) -> Outcome:
-    """Evaluate ``job`` on ``store`` and write its answer (this is what the child does), at
-    most ``max_rows`` rows when given (else the job's own cap)."""
+def run_job(store: Store, job: Job, most: int | None = None) -> Outcome:
+    """Evaluate ``job`` on ``store`` and write its answer (this is what the child does).
+
+    Given ``most``, a DESCRIBE reads at most that many triples: past them, the outcome is
+    ``over`` and has no answer (the worker's bound on a lookup, see :meth:`Executor.run`).
+    """
 
     def evaluate():
         return store.query(
@@ -157,8 +165,17 @@ def run_job(store: Store, job: Job, max_rows: int | None = None) -> Outcome:
     try:
         result = evaluate()
         kind = type(result).__name__.removeprefix("Query").lower()
-        cap = job.max_rows if max_rows is None else max_rows
-        written = write_result(result, job.results_format, job.graph_format, cap, evaluate)
+        written = write_result(
+            result,
+            job.results_format,
+            job.graph_format,
+            job.max_rows,
+            evaluate,
+            job.describe or job.lookup,
+            most,
+        )
+    except ReadTooMuch:
+        return Outcome("over")
     except SyntaxError as exc:
         return Outcome("syntax", message=str(exc))
     except Exception as exc:  # any failure is reported to the client
@@ -263,11 +280,14 @@ class Executor:
         self._pid = self._conn = None
 
     def lookup_rows(self, job: Job) -> int:
-        """How many rows of ``job`` this process may find itself (0: none, the child runs it):
-        a lookup, over a local store, within :data:`LOOKUP_ROWS` and a quarter of the limit."""
+        """How many rows of ``job`` this process may read itself (0: none, the child runs it):
+        a lookup, over a local store, within :data:`LOOKUP_ROWS` and a quarter of the limit.
+
+        Rows read, not rows written: a triple held in several graphs is read once for each.
+        """
         if self.local is None or not job.lookup:
             return 0
-        return min(job.max_rows, LOOKUP_ROWS, int(self.timeout / 4 / LOOKUP_ROW_SECONDS))
+        return min(LOOKUP_ROWS, int(self.timeout / 4 / LOOKUP_ROW_SECONDS))
 
     def pattern_quads(self, job: Job) -> int:
         """How many quads a pattern lookup may read in this process (0: the child runs it):
@@ -285,9 +305,9 @@ class Executor:
         rows = self.lookup_rows(job)
         if rows:
             outcome = run_job(self.local, job, rows)
-            if not outcome.truncated or rows == job.max_rows:
+            if outcome.status != "over":
                 return outcome
-            # More rows than a lookup may cost here: the child finds them all, under the limit.
+            # More to read than a lookup may cost here: the child reads it, under the limit.
         with self._lock:
             self.start()
             try:

@@ -18,7 +18,8 @@ counted on the bytes (:class:`RowCount`):
   an empty row) is stopped and written again the TSV way.
 * CONSTRUCT / DESCRIBE: N-Triples (one triple per line), cut the same way, sent as it is or
   read back and written by Oxigraph in the format asked for, with the wopgraph prefixes that
-  the triples use.
+  the triples use. A DESCRIBE's repeated triples are dropped on the way (:class:`DistinctLines`):
+  over the union default graph, Oxigraph gives a triple once for each graph that holds it.
 * ASK: one boolean, written by Oxigraph.
 
 When the answer is cut, JSON results say so in an extra top-level member, written between
@@ -146,9 +147,75 @@ class LineCap(_Kept):
         return size  # all taken: writing zero bytes would be an error for Oxigraph
 
 
-def capped(write: Callable[[LineCap], object], lines: int) -> tuple[bytes, bool]:
-    """What ``write(file)`` writes, cut after ``lines`` lines, and whether it was cut."""
-    cap = LineCap(lines)
+class ReadTooMuch(Exception):
+    """The answer needs more triples read than the caller allowed (``most``)."""
+
+
+class DistinctLines(_Kept):
+    """A binary file for Oxigraph's N-Triples writer that keeps the first ``lines`` distinct
+    lines and drops a line it already has: a triple written twice is kept once.
+
+    Any new line past them means the answer has more: it marks itself truncated and raises
+    :class:`_Full`, as :class:`LineCap` does. Given ``most``, it also stops the writer with
+    :class:`ReadTooMuch` at the first line, new or repeated, past ``most`` lines read, but for
+    one that the cap cuts: repeated lines cost no room in the answer but cost work. A line
+    split between two writes waits for the next one, after the last newline.
+    """
+
+    def __init__(self, lines: int, most: int | None = None):
+        """Keep at most ``lines`` distinct lines, out of at most ``most`` read."""
+        super().__init__()
+        self.left = lines
+        self.most = most
+        self.read = 0
+        self.truncated = False
+        self._seen: set[bytes] = set()
+        self._partial = b""
+
+    def write(self, chunk: bytes) -> int:
+        """Keep the new lines that fit; raise :class:`_Full` at the first new one past them,
+        :class:`ReadTooMuch` at the first past ``most`` read."""
+        *complete, self._partial = (self._partial + bytes(chunk)).split(b"\n")
+        fresh = set(complete)
+        if (
+            len(fresh) == len(complete)
+            and len(complete) <= self.left
+            and (self.most is None or self.read + len(complete) <= self.most)
+            and self._seen.isdisjoint(fresh)
+        ):  # the usual case, in C: all new, and room for all
+            self._seen |= fresh
+            if complete:
+                self.parts.append(b"\n".join(complete) + b"\n")
+            self.left -= len(complete)
+            self.read += len(complete)
+            return len(chunk)
+        for line in complete:
+            self.read += 1
+            new = line not in self._seen
+            if new and not self.left:
+                self.truncated = True
+                raise _Full
+            if self.most is not None and self.read > self.most:
+                raise ReadTooMuch
+            if new:
+                self._seen.add(line)
+                self.parts.append(line + b"\n")
+                self.left -= 1
+        return len(chunk)
+
+
+def capped(
+    write: Callable[[LineCap], object],
+    lines: int,
+    distinct: bool = False,
+    most: int | None = None,
+) -> tuple[bytes, bool]:
+    """What ``write(file)`` writes, cut after ``lines`` lines, and whether it was cut.
+
+    With ``distinct``, a repeated line is dropped and ``lines`` counts distinct lines; ``most``
+    then bounds the lines read (:class:`DistinctLines`).
+    """
+    cap = DistinctLines(lines, most) if distinct else LineCap(lines)
     with contextlib.suppress(_Full):  # the cap stopped the writer: the answer is cut
         write(cap)
     return cap.body, cap.truncated
@@ -326,15 +393,30 @@ def used_prefixes(ntriples: bytes) -> dict[str, str]:
     return used
 
 
-def write_triples(triples: Iterable[ox.Triple], fmt: str, max_rows: int) -> Written:
+def write_triples(
+    triples: Iterable[ox.Triple],
+    fmt: str,
+    max_rows: int,
+    distinct: bool = False,
+    most: int | None = None,
+) -> Written:
     """Write CONSTRUCT / DESCRIBE results in graph format ``fmt``, at most ``max_rows`` triples.
 
-    ``triples`` is a ``QueryTriples`` or any iterable of triples.
+    ``triples`` is a ``QueryTriples`` or any iterable of triples. With ``distinct``, a triple
+    that comes more than once is written once (:class:`DistinctLines`): Oxigraph's DESCRIBE
+    over the union default graph gives a triple once for each graph that holds it; ``most``
+    then bounds the triples read, raising :class:`ReadTooMuch` past it.
     """
     if isinstance(triples, ox.QueryTriples):
-        nt, truncated = capped(lambda out: triples.serialize(out, format=_NTRIPLES), max_rows)
+
+        def write(out):
+            triples.serialize(out, format=_NTRIPLES)
     else:
-        nt, truncated = capped(lambda out: ox.serialize(triples, out, format=_NTRIPLES), max_rows)
+
+        def write(out):
+            ox.serialize(triples, out, format=_NTRIPLES)
+
+    nt, truncated = capped(write, max_rows, distinct, most)
     count = nt.count(b"\n")
     oxformat = GRAPH_FORMATS[fmt]
     if oxformat == _NTRIPLES:
@@ -349,14 +431,21 @@ def write_triples(triples: Iterable[ox.Triple], fmt: str, max_rows: int) -> Writ
 
 
 def write_result(
-    result, results_format: str, graph_format: str, max_rows: int, again=None
+    result,
+    results_format: str,
+    graph_format: str,
+    max_rows: int,
+    again=None,
+    distinct: bool = False,
+    most: int | None = None,
 ) -> Written:
     """Write any query result: solutions and booleans in ``results_format``, graphs in the other.
 
-    ``again`` runs the query again (see :func:`write_solutions`).
+    ``again`` runs the query again (see :func:`write_solutions`); ``distinct`` writes a
+    repeated triple once, ``most`` bounds the triples read (see :func:`write_triples`).
     """
     if isinstance(result, ox.QueryBoolean):
         return write_boolean(result, results_format)
     if isinstance(result, ox.QuerySolutions):
         return write_solutions(result, results_format, max_rows, again)
-    return write_triples(result, graph_format, max_rows)
+    return write_triples(result, graph_format, max_rows, distinct, most)

@@ -12,7 +12,7 @@ triples there, its blank nodes, and the types of what they point at). Only the w
 subjects are validated, so the cost follows the size of the write, not of the store.
 
 A SPARQL Update runs on a scratch in-memory store holding only the graphs it names (see
-:func:`~wopgraph.sparql_scan.update_graphs`); the graphs whose content it changed are the write.
+:func:`~wopgraph.update_scope.update_graphs`); the graphs whose content it changed are the write.
 Any refusal is a :class:`WriteError` with its HTTP status, and nothing is changed.
 """
 
@@ -30,12 +30,8 @@ from wopgraph import forked
 from wopgraph.journal import CHANGES_GRAPH, Journal, Record, ntriples
 from wopgraph.namespaces import ONTOLOGY_GRAPH, SHAPES_GRAPH, VOCAB_GRAPH
 from wopgraph.queryfiles import QueryFile
-from wopgraph.sparql_scan import (
-    UpdateScopeError,
-    scan,
-    update_graphs,
-    update_reads_default_graph,
-)
+from wopgraph.sparql_scan import scan
+from wopgraph.update_scope import UpdateScopeError, update_graphs, update_reads_default_graph
 from wopgraph.validation import WriteReport, to_rdflib, validate_write
 
 #: Graphs a write may not change: the model (changed through source files and a restart) and
