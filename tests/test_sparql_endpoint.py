@@ -147,9 +147,18 @@ def test_ntriples_by_accept(server):
     assert (PARTNERSHIP, WOP.mentor, SIAAP) in graph
 
 
-def test_syntax_error_is_bad_request_with_the_parsers_message(server):
+@pytest.mark.parametrize(
+    ("query", "fmt"),
+    [
+        ("SELECT * WHERE { ?s ?p }", JSON),
+        # Lookups answered in the worker: a bad IRI still gets the parser's message.
+        ("CONSTRUCT WHERE { <http://example.org/%zz> ?p ?o }", TURTLE),
+        ("DESCRIBE <http://example.org/%zz>", TURTLE),
+    ],
+)
+def test_syntax_error_is_bad_request_with_the_parsers_message(server, query, fmt):
     with pytest.raises(QueryBadFormed, match="not valid SPARQL"):
-        client(server, "SELECT * WHERE { ?s ?p }", JSON).query()
+        client(server, query, fmt).query()
 
 
 def test_update_is_refused(server):

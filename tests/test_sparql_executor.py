@@ -319,6 +319,20 @@ def test_counting_a_pattern_lookups_quads_stops_one_past_the_bound():
     assert bounded * 50 < whole, (bounded, whole)
 
 
+def test_a_pattern_lookup_with_an_iri_the_store_refuses_gets_the_query_processs_answer(store):
+    query = "CONSTRUCT WHERE { <http://example.org/%zz> ?p ?o }"
+    job = Job(query, patterns=scan(query, PREFIXES).patterns)
+    assert job.patterns, "the scanner does not check IRIs: the store does"
+    assert not matches_at_most(store, job.patterns, PATTERN_QUADS)
+    ex = Executor(lambda: store, timeout=10.0, local=store)
+    try:
+        outcome = ex.run(job)
+        assert outcome.status == "syntax", outcome
+        assert outcome == run_job(store, replace(job, patterns=None))
+    finally:
+        ex.stop()
+
+
 @pytest.mark.parametrize(
     ("timeout", "follower", "quads"),
     [

@@ -185,12 +185,16 @@ def run_job(store: Store, job: Job, most: int | None = None) -> Outcome:
 
 def matches_at_most(store: Store, patterns: tuple[Pattern, ...], quads: int) -> bool:
     """Whether ``patterns`` match at most ``quads`` quads of ``store`` in all (reading at most
-    one more): then a CONSTRUCT of them reads no more than that many."""
+    one more): then a CONSTRUCT of them reads no more than that many. ``False`` for an IRI
+    the store refuses (``<http://x/%zz>``): the query's own evaluation reports it."""
     left = quads + 1
-    for pattern in patterns:
-        left -= sum(1 for _ in islice(store.matching(*pattern), left))
-        if not left:
-            return False
+    try:
+        for pattern in patterns:
+            left -= sum(1 for _ in islice(store.matching(*pattern), left))
+            if not left:
+                return False
+    except ValueError:  # an IRI the store refuses: the query process says what is wrong
+        return False
     return True
 
 
