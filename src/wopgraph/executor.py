@@ -289,16 +289,19 @@ class Executor:
 
         Rows read, not rows written: a triple held in several graphs is read once for each.
         """
-        if self.local is None or not job.lookup:
-            return 0
-        return min(LOOKUP_ROWS, int(self.timeout / 4 / LOOKUP_ROW_SECONDS))
+        return self._within_limit(LOOKUP_ROWS) if job.lookup else 0
 
     def pattern_quads(self, job: Job) -> int:
         """How many quads a pattern lookup may read in this process (0: the child runs it):
         :data:`PATTERN_QUADS`, over a local store, within a quarter of the limit."""
-        if self.local is None or not job.patterns:
+        return self._within_limit(PATTERN_QUADS) if job.patterns else 0
+
+    def _within_limit(self, rows: int) -> int:
+        """At most ``rows``, and as many as fit in a quarter of the time limit at the worst
+        cost a row (:data:`LOOKUP_ROW_SECONDS`); 0 without a local store."""
+        if self.local is None:
             return 0
-        return min(PATTERN_QUADS, int(self.timeout / 4 / LOOKUP_ROW_SECONDS))
+        return min(rows, int(self.timeout / 4 / LOOKUP_ROW_SECONDS))
 
     def run(self, job: Job) -> Outcome:
         """Run ``job`` in the child, or a lookup here (see :meth:`lookup_rows` and

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 
-from wopgraph.sparql_scan import Token, expand, tokens
+from wopgraph.sparql_scan import Token, declare, expand, tokens
 
 
 class UpdateScopeError(ValueError):
@@ -40,14 +40,8 @@ def update_graphs(
     found: set[str] = set()
     items = list(tokens(text))
     for i, token in enumerate(items):
-        following = items[i + 1 : i + 3]
-        if token.is_keyword("PREFIX") and len(following) == 2 and following[0].kind == "pname":
-            iri = expand(following[1], declared, base)
-            if iri is not None:
-                declared[following[0].text.split(":")[0]] = iri
-            continue
-        if token.is_keyword("BASE") and following and following[0].kind == "iri":
-            base = expand(following[0], declared, base)
+        in_prologue, base = declare(token, items[i + 1 : i + 3], declared, base)
+        if in_prologue:
             continue
         if token.is_keyword("LOAD"):
             raise UpdateScopeError("LOAD is not allowed: the server does not fetch URLs")
